@@ -1,0 +1,1 @@
+"""The Falcon WSGI app: resources, auth, rate limits, errors, OpenAPI."""

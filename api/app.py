@@ -1,0 +1,69 @@
+"""The web process's composition root: `create_app(settings)`, and `get_app()` for gunicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import falcon
+import redis
+from sqlalchemy import Engine
+
+from api.auth import BearerAuth
+from api.deps import Deps
+from api.errors import handle_unexpected, serialize_problem
+from api.ratelimit import RateLimit
+from api.request_context import RequestContext
+from api.resources.health import Health, Metrics, OpenApi, Ready
+from api.resources.jobs import JobRun
+from api.resources.products import Product
+from api.resources.reservations import Reservation
+from core.clock import utcnow
+from core.logging import configure_logging
+from core.settings import Settings, load_settings
+from db.engine import make_engine
+from worker.broker import setup_broker
+
+# (path template, resource factory); the OpenAPI test checks each one is documented.
+ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
+    ("/health", lambda deps: Health()),
+    ("/ready", Ready),
+    ("/metrics", Metrics),
+    ("/openapi.json", lambda deps: OpenApi()),
+    ("/v1/products/{sku}", Product),
+    ("/v1/checkouts/{checkout_id}/reservation", Reservation),
+    ("/v1/jobs/{name}/run", JobRun),
+]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> falcon.App:
+    """Build the WSGI app; nothing connects until the first request needs it."""
+    redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    deps = Deps(
+        settings=settings,
+        engine=engine or make_engine(settings),
+        redis=redis_client,
+        broker=setup_broker(settings),
+        now=now,
+    )
+    app = falcon.App(
+        middleware=[RequestContext(), BearerAuth(settings), RateLimit(settings, redis_client)],
+    )
+    app.req_options.strip_url_path_trailing_slash = True
+    app.set_error_serializer(serialize_problem)
+    app.add_error_handler(Exception, handle_unexpected)
+    for path, factory in ROUTES:
+        app.add_route(path, factory(deps))
+    return app
+
+
+def get_app() -> falcon.App:
+    """Entry point for gunicorn (`gunicorn 'api.app:get_app()'`): settings from the environment."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

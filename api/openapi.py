@@ -1,0 +1,142 @@
+"""The OpenAPI 3.1 document served at /openapi.json; bodies come from the pydantic schemas."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from api.schemas import JobRunOut, ProductIn, ProductOut, ReservationIn, ReservationOut, ShortageOut
+from api.validation import ID_PATTERN
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+SECURITY = {"storefront": [{"storefront": []}], "admin": [{"admin": []}], "cron": [{"cron": []}]}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problems(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "malformed JSON",
+        401: "missing or wrong bearer token",
+        404: "not found",
+        409: "conflict",
+        413: "body larger than MAX_BODY_BYTES",
+        415: "body is not JSON",
+        422: "validation error naming each bad field",
+        429: "rate limited; see Retry-After",
+        503: "a dependency is unavailable",
+    }
+    return {
+        str(code): {"description": text[code], "content": {"application/problem+json": {"schema": PROBLEM}}}
+        for code in codes
+    }
+
+
+def _id_param(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": ID_PATTERN.pattern, "minLength": 1, "maxLength": 64},
+    }
+
+
+def _op(summary: str, responses: dict[str, Any], *, security: str | None = None, body: Any = None,
+        params: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    operation: dict[str, Any] = {"summary": summary, "responses": {**responses, **_problems(429)}}
+    operation["security"] = SECURITY[security] if security else []
+    if security:
+        operation["responses"].update(_problems(401))
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        operation["responses"].update(_problems(400, 413, 415, 422))
+    if params:
+        operation["parameters"] = [_id_param(name) for name in params]
+    return operation
+
+
+def _paths() -> dict[str, Any]:
+    reservation_conflict = {
+        "409": {
+            "description": "not enough stock (with `shortages`), or the checkout is already an order",
+            "content": {"application/problem+json": {"schema": {
+                "allOf": [PROBLEM, {"type": "object", "properties": {
+                    "shortages": {"type": "array", "items": _ref(ShortageOut)}}}]}}},
+        }
+    }
+    return {
+        "/health": {"get": _op("Liveness", {"200": _json({"type": "object"}, "the process is up")})},
+        "/ready": {"get": _op("Readiness: Postgres, Redis, migrations at head",
+                              {"200": _json({"type": "object"}, "ready"), **_problems(503)})},
+        "/metrics": {"get": _op("Prometheus metrics", {"200": {
+            "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}})},
+        "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})},
+        "/v1/products/{sku}": {
+            "put": _op("Create or replace a product and its stock on hand",
+                       {"200": _json(_ref(ProductOut), "replaced"), "201": _json(_ref(ProductOut), "created")},
+                       security="storefront", body=_ref(ProductIn), params=["sku"]),
+            "get": _op("A product with reserved and available units",
+                       {"200": _json(_ref(ProductOut), "the product"), **_problems(404, 422)},
+                       security="storefront", params=["sku"]),
+        },
+        "/v1/checkouts/{checkout_id}/reservation": {
+            "post": _op("Reserve stock for a checkout, all or nothing; idempotent for the same items",
+                        {"201": _json(_ref(ReservationOut), "reserved until expires_at"), **reservation_conflict},
+                        security="storefront", body=_ref(ReservationIn), params=["checkout_id"]),
+            "delete": _op("Release the checkout's reservation now",
+                          {"200": _json({"type": "object"}, "released"), **_problems(404, 409, 422)},
+                          security="storefront", params=["checkout_id"]),
+        },
+        "/v1/jobs/{name}/run": {
+            "post": _op("Enqueue a recurring job now",
+                        {"202": _json(_ref(JobRunOut), "enqueued"), **_problems(404)},
+                        security="cron", params=["name"]),
+        },
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model in (ProductIn, ProductOut, ReservationIn, ReservationOut, ShortageOut, JobRunOut):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    schemas["Problem"] = {
+        "type": "object",
+        "description": "RFC 9457 problem details",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "request_id": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "field": {"type": "string"}, "message": {"type": "string"}}}},
+        },
+    }
+    bearer = {"type": "http", "scheme": "bearer"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "backroom", "version": "0.1.0",
+                 "description": "The back room of an online store. Errors are application/problem+json."},
+        "paths": _paths(),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "storefront": {**bearer, "description": "INTERNAL_API_SECRET"},
+                "admin": {**bearer, "description": "ADMIN_API_TOKEN"},
+                "cron": {**bearer, "description": "CRON_SECRET"},
+            },
+        },
+    }

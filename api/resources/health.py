@@ -1,0 +1,89 @@
+"""Liveness, readiness, metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+import os
+
+import falcon
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from sqlalchemy import text
+
+from api.deps import Deps
+from api.errors import Problem
+from api.metrics import BackroomCollector
+from api.openapi import openapi_document
+from db.migrate import current_revision, head_revision
+
+
+class Health:
+    """`GET /health`: the process is up. Touches nothing else."""
+
+    auth = None
+    rate_limit = "public"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"status": "ok"}
+
+
+class Ready:
+    """`GET /ready`: Postgres and Redis reachable and migrations at head, else 503."""
+
+    auth = None
+    rate_limit = "public"
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.head = head_revision()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        checks: dict[str, str] = {}
+        try:
+            with self.deps.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            revision = current_revision(self.deps.engine)
+            checks["postgres"] = "ok"
+            checks["migrations"] = "ok" if revision == self.head else f"at {revision}, head is {self.head}"
+        except Exception as error:
+            checks["postgres"] = f"unreachable: {type(error).__name__}"
+            checks["migrations"] = "unknown"
+        try:
+            self.deps.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as error:
+            checks["redis"] = f"unreachable: {type(error).__name__}"
+        if any(value != "ok" for value in checks.values()):
+            raise Problem(503, "not-ready", "Not ready", "A dependency is not ready.", checks=checks)
+        resp.media = {"status": "ready", "checks": checks}
+
+
+class Metrics:
+    """`GET /metrics`: Prometheus text, with queue depth and live reservations read at scrape time."""
+
+    auth = None
+    rate_limit = "public"
+
+    def __init__(self, deps: Deps) -> None:
+        self.collector = BackroomCollector(deps)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        registry = CollectorRegistry()
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Several gunicorn workers: sum their request counters from the shared directory.
+            from prometheus_client import multiprocess
+
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            registry = REGISTRY
+        output = generate_latest(registry) + generate_latest(self.collector.registry)
+        resp.content_type = CONTENT_TYPE_LATEST
+        resp.data = output
+
+
+class OpenApi:
+    """`GET /openapi.json`: the API reference."""
+
+    auth = None
+    rate_limit = "public"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = openapi_document()

@@ -1,0 +1,1 @@
+"""Settings, logging, clock, outside-service clients and the CLI."""

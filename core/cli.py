@@ -1,0 +1,69 @@
+"""`backroom` console script: secrets, run (the dev stack), migrate, jobs."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+
+
+def cmd_secrets(args: argparse.Namespace) -> int:
+    """Print fresh values for every secret, ready to paste into .env."""
+    print(f"INTERNAL_API_SECRET={secrets.token_urlsafe(36)}")
+    print(f"ADMIN_API_TOKEN={secrets.token_urlsafe(36)}")
+    print(f"CRON_SECRET={secrets.token_urlsafe(24)}")
+    print(f"STANDARD_WEBHOOK_SECRET=whsec_{secrets.token_urlsafe(32)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from core.devserver import run
+
+    return run(port=args.port)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from core.settings import load_settings
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    upgrade(make_engine(load_settings(), direct=True))
+    print("migrations at head")
+    return 0
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from core.settings import load_settings
+    from jobs.catalog import JOBS, enqueue
+    from worker.broker import setup_broker
+
+    if args.name not in JOBS:
+        print(f"backroom: no job {args.name!r}; known: {', '.join(sorted(JOBS))}", file=sys.stderr)
+        return 2
+    message = enqueue(setup_broker(load_settings()), args.name)
+    print(message.message_id)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backroom", description="The back room of an online store.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("secrets", help="print fresh values for every secret").set_defaults(func=cmd_secrets)
+    run = sub.add_parser("run", help="start web, workers and scheduler (embedded servers if no URLs)")
+    run.add_argument("--port", type=int, default=None, help="web port (default $PORT or 8000)")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    jobs = sub.add_parser("jobs", help="recurring jobs").add_subparsers(dest="jobs_command", required=True)
+    job_run = jobs.add_parser("run", help="enqueue a recurring job now")
+    job_run.add_argument("name")
+    job_run.set_defaults(func=cmd_jobs_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

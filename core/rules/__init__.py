@@ -1,0 +1,1 @@
+"""Domain rules: plain functions over values (including `now`), no IO."""

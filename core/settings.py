@@ -1,0 +1,150 @@
+"""Settings: every knob backroom reads, validated once when a process starts.
+
+Values come from the environment and from `.env` in the working directory.
+`load_settings()` is what entry points call: a bad or missing value stops the
+process with one line naming the variable and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development placeholders: usable on a laptop, refused in production.
+DEV_SECRETS = {
+    "internal_api_secret": "dev-internal-api-secret-change-me-0000",
+    "admin_api_token": "dev-admin-api-token-change-me-00000000",
+    "cron_secret": "dev-cron-secret-change-me",
+}
+# Minimum secret lengths in production, from the design.
+SECRET_MIN_LENGTH = {"internal_api_secret": 32, "admin_api_token": 32, "cron_secret": 16}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(value: str) -> tuple[int, int]:
+    """`600/minute` -> (600, 60): a request count and a window in seconds."""
+    match = _RATE.match(value)
+    if not match or int(match.group(1)) < 1:
+        raise ValueError("must look like '600/minute' (count per second|minute|hour|day)")
+    return int(match.group(1)), _PERIODS[match.group(2)]
+
+
+class Settings(BaseSettings):
+    """All of backroom's configuration. `.env.example` documents each field."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "test", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "console"
+
+    database_url: str = Field(min_length=1)
+    direct_url: str | None = None
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+    db_pool_size: int = Field(5, ge=1, le=200)
+    db_max_overflow: int = Field(5, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(10.0, gt=0)
+    db_statement_timeout_ms: int = Field(15000, ge=0)
+    redis_url: str = Field(min_length=1)
+    redis_namespace: str = Field("backroom", pattern=r"^[A-Za-z0-9_.:-]+$")
+
+    internal_api_secret: SecretStr = SecretStr(DEV_SECRETS["internal_api_secret"])
+    admin_api_token: SecretStr = SecretStr(DEV_SECRETS["admin_api_token"])
+    cron_secret: SecretStr = SecretStr(DEV_SECRETS["cron_secret"])
+
+    resend_api_key: SecretStr | None = None
+    email_from: str = "backroom <shop@example.com>"
+    alert_email: str | None = None
+    aws_s3_bucket: str | None = None
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str | None = None
+    sentry_dsn: SecretStr | None = None
+
+    reservation_ttl_seconds: int = Field(900, ge=10, le=7 * 86400)
+    stock_cleanup_interval_minutes: int = Field(5, ge=1, le=1440)
+    stock_cleanup_batch_size: int = Field(500, ge=1, le=100_000)
+    job_max_retries: int | None = Field(None, ge=0, le=100)
+    job_min_backoff_ms: int | None = Field(None, ge=1)
+    job_max_backoff_ms: int | None = Field(None, ge=1)
+    job_time_limit_ms: int = Field(5 * 60_000, ge=1000)
+    worker_metrics_port: int = Field(0, ge=0, le=65535)
+
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    rate_limit_storefront: str = "600/minute"
+    rate_limit_webhooks: str = "1200/minute"
+    rate_limit_admin: str = "120/minute"
+    rate_limit_cron: str = "60/minute"
+    rate_limit_public: str = "1200/minute"
+    web_concurrency: int = Field(2, ge=1, le=64)
+
+    @field_validator(
+        "rate_limit_storefront", "rate_limit_webhooks", "rate_limit_admin", "rate_limit_cron", "rate_limit_public"
+    )
+    @classmethod
+    def _rate_shape(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @field_validator("database_url", "direct_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        if self.app_env != "production":
+            return self
+        for name, minimum in SECRET_MIN_LENGTH.items():
+            value = getattr(self, name).get_secret_value()
+            if value == DEV_SECRETS[name] or len(value) < minimum:
+                raise ValueError(f"{name.upper()}: must be set to at least {minimum} characters in production")
+        return self
+
+    def rate(self, route_class: str) -> tuple[int, int]:
+        return parse_rate(getattr(self, f"rate_limit_{route_class}"))
+
+    def missing_services(self) -> list[str]:
+        """Optional outside services that are not configured, one line each."""
+        missing = []
+        if self.resend_api_key is None:
+            missing.append("RESEND_API_KEY is not set: emails are logged, not sent")
+        if self.aws_s3_bucket is None:
+            missing.append("AWS_S3_BUCKET is not set: retention deletes without archiving to S3")
+        if self.sentry_dsn is None:
+            missing.append("SENTRY_DSN is not set: errors go to the logs only")
+        return missing
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the first bad variable and what is wrong with it."""
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]).upper()
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not name:  # a model-level check names its variable in the message
+        return f"invalid setting {message}"
+    if first["type"] == "missing":
+        return f"invalid setting {name}: is required and not set"
+    return f"invalid setting {name}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings, or exit with one line naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        print(f"backroom: {describe_error(error)}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,1 @@
+"""PostgreSQL: engine and sessions, tables, migrations and the atomic queries."""

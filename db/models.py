@@ -1,0 +1,100 @@
+"""SQLModel tables. Integrity lives here as constraints, not in Python checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, String, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+ID_LENGTH = 64
+
+
+def _ts(*, nullable: bool = False, default_now: bool = True) -> Column:  # type: ignore[type-arg]
+    return Column(
+        DateTime(timezone=True),
+        nullable=nullable,
+        server_default=text("now()") if default_now else None,
+    )
+
+
+class Product(SQLModel, table=True):
+    """Catalogue entry; `stock` is on hand. Reserved units live in `reservation`."""
+
+    __tablename__ = "product"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="product_stock_nonnegative"),
+        CheckConstraint("low_stock_threshold >= 0", name="product_threshold_nonnegative"),
+    )
+
+    sku: str = Field(sa_column=Column(String(ID_LENGTH), primary_key=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    stock: int = Field(nullable=False)
+    low_stock_threshold: int = Field(default=0, nullable=False)
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class Checkout(SQLModel, table=True):
+    """One storefront checkout; its row lock serialises calls for the same checkout."""
+
+    __tablename__ = "checkout"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'released', 'converted')", name="checkout_state_valid"),
+    )
+
+    checkout_id: str = Field(sa_column=Column(String(ID_LENGTH), primary_key=True))
+    email: str = Field(sa_column=Column(String(320), nullable=False))
+    cart_id: str | None = Field(default=None, sa_column=Column(String(ID_LENGTH), nullable=True))
+    state: str = Field(default="open", sa_column=Column(String(16), nullable=False, server_default="open"))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class Reservation(SQLModel, table=True):
+    """Units of one SKU held for one checkout until `expires_at`.
+
+    `active` and unexpired counts against availability; `released`, `expired`
+    and `committed` do not (committed units left `product.stock` instead).
+    """
+
+    __tablename__ = "reservation"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="reservation_quantity_positive"),
+        CheckConstraint(
+            "state IN ('active', 'released', 'expired', 'committed')", name="reservation_state_valid"
+        ),
+        # At most one live hold per checkout and SKU: a repeat cannot reserve twice.
+        Index(
+            "reservation_one_active_per_sku",
+            "checkout_id",
+            "sku",
+            unique=True,
+            postgresql_where=text("state = 'active'"),
+        ),
+        Index("reservation_active_by_sku", "sku", "expires_at", postgresql_where=text("state = 'active'")),
+        Index("reservation_active_by_expiry", "expires_at", postgresql_where=text("state = 'active'")),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    checkout_id: str = Field(foreign_key="checkout.checkout_id", max_length=ID_LENGTH, nullable=False)
+    sku: str = Field(foreign_key="product.sku", max_length=ID_LENGTH, nullable=False)
+    quantity: int = Field(nullable=False)
+    state: str = Field(default="active", sa_column=Column(String(16), nullable=False, server_default="active"))
+    expires_at: datetime = Field(sa_column=_ts(default_now=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, default_now=False))
+
+
+class ScheduleRun(SQLModel, table=True):
+    """One fired slot of a recurring job; the unique key makes two schedulers fire it once."""
+
+    __tablename__ = "schedule_run"
+    __table_args__ = (UniqueConstraint("job_name", "scheduled_for", name="schedule_run_once_per_slot"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    job_name: str = Field(sa_column=Column(String(64), nullable=False))
+    scheduled_for: datetime = Field(sa_column=_ts(default_now=False))
+    fired_at: datetime | None = Field(default=None, sa_column=_ts())
+    fired_by: str = Field(sa_column=Column(String(128), nullable=False))
+    message_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))

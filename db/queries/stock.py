@@ -1,0 +1,209 @@
+"""Stock queries: products, reservations, expiry. Stock changes only under row locks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, text
+from sqlmodel import Session
+
+from core.rules import stock as rules
+
+
+class UnknownSkus(Exception):
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__(f"unknown SKUs: {', '.join(skus)}")
+        self.skus = skus
+
+
+class CheckoutClosed(Exception):
+    """The checkout already became an order; its reservation cannot change."""
+
+
+@dataclass(frozen=True)
+class ProductView:
+    sku: str
+    name: str
+    stock: int
+    reserved: int
+    low_stock_threshold: int
+
+    @property
+    def available(self) -> int:
+        return rules.available(self.stock, self.reserved)
+
+
+@dataclass
+class ReserveOutcome:
+    expires_at: datetime | None = None
+    items: dict[str, int] = field(default_factory=dict)
+    shortages: list[rules.Shortage] = field(default_factory=list)
+    repeated: bool = False
+
+
+_LIVE = "state = 'active' AND expires_at > :now"
+
+
+def upsert_product(session: Session, *, sku: str, name: str, stock: int, threshold: int) -> bool:
+    """Create or replace a product's catalogue facts; True when it was created."""
+    row = session.execute(
+        text(
+            "INSERT INTO product (sku, name, stock, low_stock_threshold) VALUES (:sku, :name, :stock, :t) "
+            "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, stock = excluded.stock, "
+            "low_stock_threshold = excluded.low_stock_threshold, updated_at = now() "
+            "RETURNING (xmax = 0) AS created"
+        ),
+        {"sku": sku, "name": name, "stock": stock, "t": threshold},
+    ).one()
+    return bool(row.created)
+
+
+def product_view(session: Session, sku: str, now: datetime) -> ProductView | None:
+    row = session.execute(
+        text(
+            "SELECT p.sku, p.name, p.stock, p.low_stock_threshold, "
+            f"COALESCE((SELECT SUM(quantity) FROM reservation r WHERE r.sku = p.sku AND {_LIVE}), 0) AS reserved "
+            "FROM product p WHERE p.sku = :sku"
+        ),
+        {"sku": sku, "now": now},
+    ).one_or_none()
+    if row is None:
+        return None
+    return ProductView(row.sku, row.name, row.stock, int(row.reserved), row.low_stock_threshold)
+
+
+def _lock_checkout(session: Session, checkout_id: str, email: str, cart_id: str | None) -> str:
+    session.execute(
+        text(
+            "INSERT INTO checkout (checkout_id, email, cart_id) VALUES (:id, :email, :cart) "
+            "ON CONFLICT (checkout_id) DO NOTHING"
+        ),
+        {"id": checkout_id, "email": email, "cart": cart_id},
+    )
+    state: str = session.execute(
+        text("SELECT state FROM checkout WHERE checkout_id = :id FOR UPDATE"), {"id": checkout_id}
+    ).scalar_one()
+    return state
+
+
+def _end_holds(session: Session, checkout_id: str, now: datetime) -> int:
+    result = session.execute(
+        text(
+            "UPDATE reservation SET ended_at = :now, "
+            "state = CASE WHEN expires_at <= :now THEN 'expired' ELSE 'released' END "
+            "WHERE checkout_id = :id AND state = 'active'"
+        ),
+        {"id": checkout_id, "now": now},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reserve(
+    session: Session,
+    *,
+    checkout_id: str,
+    email: str,
+    cart_id: str | None,
+    items: dict[str, int],
+    now: datetime,
+    ttl_seconds: int,
+) -> ReserveOutcome:
+    """All or nothing: hold `items` for the checkout, replacing what it held before.
+
+    The checkout row lock serialises repeats of one checkout; product rows are
+    locked in SKU order, so the availability read below cannot go stale before
+    the insert. A shortage returns the shortages and leaves the caller to roll back.
+    """
+    if _lock_checkout(session, checkout_id, email, cart_id) == "converted":
+        raise CheckoutClosed(checkout_id)
+    live = session.execute(
+        text(f"SELECT sku, quantity, expires_at FROM reservation WHERE checkout_id = :id AND {_LIVE}"),
+        {"id": checkout_id, "now": now},
+    ).all()
+    if rules.is_same_request(items, {r.sku: r.quantity for r in live}):
+        return ReserveOutcome(expires_at=min(r.expires_at for r in live), items=items, repeated=True)
+
+    skus = list(items)
+    on_hand = {
+        r.sku: r.stock
+        for r in session.execute(
+            text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE").bindparams(
+                bindparam("skus", expanding=True)
+            ),
+            {"skus": skus},
+        )
+    }
+    missing = [sku for sku in skus if sku not in on_hand]
+    if missing:
+        raise UnknownSkus(missing)
+    held = {
+        r.sku: int(r.held)
+        for r in session.execute(
+            text(
+                "SELECT sku, SUM(quantity) AS held FROM reservation "
+                f"WHERE sku IN :skus AND checkout_id <> :id AND {_LIVE} GROUP BY sku"
+            ).bindparams(bindparam("skus", expanding=True)),
+            {"skus": skus, "id": checkout_id, "now": now},
+        )
+    }
+    shortages = rules.find_shortages(items, on_hand, held)
+    if shortages:
+        return ReserveOutcome(items=items, shortages=shortages)
+
+    _end_holds(session, checkout_id, now)
+    expires_at = rules.expiry(now, ttl_seconds)
+    session.execute(
+        text(
+            "INSERT INTO reservation (checkout_id, sku, quantity, expires_at) VALUES (:id, :sku, :qty, :exp)"
+        ),
+        [{"id": checkout_id, "sku": sku, "qty": qty, "exp": expires_at} for sku, qty in items.items()],
+    )
+    session.execute(
+        text("UPDATE checkout SET state = 'open', email = :email, cart_id = :cart, updated_at = now() "
+             "WHERE checkout_id = :id"),
+        {"id": checkout_id, "email": email, "cart": cart_id},
+    )
+    return ReserveOutcome(expires_at=expires_at, items=items)
+
+
+def release(session: Session, checkout_id: str, now: datetime) -> int | None:
+    """End every hold of an open checkout; None when the checkout is unknown."""
+    state = session.execute(
+        text("SELECT state FROM checkout WHERE checkout_id = :id FOR UPDATE"), {"id": checkout_id}
+    ).scalar_one_or_none()
+    if state is None:
+        return None
+    if state == "converted":
+        raise CheckoutClosed(checkout_id)
+    ended = _end_holds(session, checkout_id, now)
+    session.execute(
+        text("UPDATE checkout SET state = 'released', updated_at = now() WHERE checkout_id = :id"),
+        {"id": checkout_id},
+    )
+    return ended
+
+
+def expire_batch(session: Session, now: datetime, batch_size: int) -> int:
+    """Mark up to `batch_size` past-expiry active holds expired; committed ones are never touched.
+
+    SKIP LOCKED lets two cleanups (or a cleanup and a checkout) work side by side.
+    """
+    result = session.execute(
+        text(
+            "WITH due AS (SELECT id FROM reservation WHERE state = 'active' AND expires_at <= :now "
+            "ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED) "
+            "UPDATE reservation r SET state = 'expired', ended_at = :now FROM due "
+            "WHERE r.id = due.id AND r.state = 'active'"
+        ),
+        {"now": now, "n": batch_size},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def live_reserved_total(session: Session, now: datetime) -> int:
+    return int(
+        session.execute(
+            text(f"SELECT COALESCE(SUM(quantity), 0) FROM reservation WHERE {_LIVE}"), {"now": now}
+        ).scalar_one()
+    )

@@ -1,0 +1,1 @@
+"""The scheduler process: fires recurring jobs by enqueueing them; never runs a job's body."""

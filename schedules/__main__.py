@@ -1,0 +1,3 @@
+from schedules.runner import main
+
+main()

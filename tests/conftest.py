@@ -1,0 +1,92 @@
+"""Shared fixtures: one database and one Redis namespace per test process (xdist worker)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import falcon.testing
+import pytest
+from sqlalchemy import Engine
+
+from core.settings import Settings
+from tests.support.clock import FakeClock
+from tests.support.servers import Servers, create_database, drop_database, find_servers
+
+STOREFRONT = "test-internal-secret-0123456789abcdef"
+ADMIN = "test-admin-token-0123456789abcdefghij"
+CRON = "test-cron-secret-0123"
+
+
+@pytest.fixture(scope="session")
+def servers() -> Servers:
+    return find_servers()
+
+
+@pytest.fixture(scope="session")
+def database(servers: Servers) -> Iterator[str]:
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    name, url = create_database(servers.postgres_admin_url)
+    engine = make_engine(make_settings(url, servers.redis_url))
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    drop_database(servers.postgres_admin_url, name)
+
+
+def make_settings(database_url: str, redis_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "redis_namespace": f"brtest-{uuid.uuid4().hex[:8]}",
+        "internal_api_secret": STOREFRONT,
+        "admin_api_token": ADMIN,
+        "cron_secret": CRON,
+        "rate_limit_storefront": "100000/minute",
+        "rate_limit_admin": "100000/minute",
+        "rate_limit_cron": "100000/minute",
+        "rate_limit_public": "100000/minute",
+        "rate_limit_webhooks": "100000/minute",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def settings(database: str, servers: Servers) -> Settings:
+    return make_settings(database, servers.redis_url)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    from db.engine import make_engine
+
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine, clock: FakeClock) -> falcon.testing.TestClient:
+    from api.app import create_app
+
+    return falcon.testing.TestClient(create_app(settings, engine=engine, now=clock))
+
+
+@pytest.fixture
+def sku() -> str:
+    return f"sku-{uuid.uuid4().hex[:12]}"
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,51 @@
+"""The broker, built from settings before any actor module is imported."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    CurrentMessage,
+    Pipelines,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+from core.settings import Settings
+from worker.database import Database
+from worker.log_context import LogContext
+from worker.retry_policy import RetryPolicy
+
+
+def setup_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> RedisBroker:
+    """Build the RedisBroker with backroom's middleware and make it the global broker.
+
+    `extra_middleware` is the hook point for cross-cutting additions (the
+    failure ledger). Nothing here talks to Redis; the client connects on first use.
+    """
+    middleware: list[dramatiq.Middleware] = [
+        AgeLimit(),
+        TimeLimit(time_limit=settings.job_time_limit_ms),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        CurrentMessage(),
+        LogContext(),
+        Database(settings),
+        RetryPolicy(settings),
+        *extra_middleware,
+    ]
+    if settings.worker_metrics_port:
+        # Dramatiq's exporter reads its port from the environment when imported.
+        os.environ["dramatiq_prom_port"] = str(settings.worker_metrics_port)
+        from dramatiq.middleware.prometheus import Prometheus
+
+        middleware.append(Prometheus())
+    broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace, middleware=middleware)
+    dramatiq.set_broker(broker)
+    return broker

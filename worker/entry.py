@@ -1,0 +1,16 @@
+"""Worker entry point: `dramatiq worker.entry --queues stock ...`.
+
+This module is the worker process's composition root: it reads settings,
+builds the broker, and only then imports the actor modules, so every actor
+binds to the configured broker.
+"""
+
+from core.logging import configure_logging
+from core.settings import load_settings
+from worker.broker import setup_broker
+
+settings = load_settings()
+configure_logging(settings)
+broker = setup_broker(settings)
+
+import jobs  # noqa: E402, F401  (declares every actor on `broker`)

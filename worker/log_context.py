@@ -1,0 +1,42 @@
+"""Log context middleware: every log line of a job carries its message id and actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+import structlog
+
+from core.logging import get_logger
+
+log = get_logger("backroom.worker")
+
+
+class LogContext(dramatiq.Middleware):
+    """Binds message id, actor, queue and attempt to structlog's context for one message."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            message_id=message.message_id,
+            actor=message.actor_name,
+            queue=message.queue_name,
+            attempt=message.options.get("retries", 0) + 1,
+        )
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.Message[Any],
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        if exception is None:
+            log.info("job.done")
+        else:
+            log.warning("job.failed", error_type=type(exception).__name__, error=str(exception))
+        structlog.contextvars.clear_contextvars()
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+        structlog.contextvars.clear_contextvars()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import falcon
 import redis
@@ -22,7 +23,7 @@ from core.clock import utcnow
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
 from db.engine import make_engine
-from worker.broker import setup_broker
+from worker.broker import build_broker
 
 # (path template, resource factory); the OpenAPI test checks each one is documented.
 ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
@@ -48,12 +49,11 @@ def create_app(
         settings=settings,
         engine=engine or make_engine(settings),
         redis=redis_client,
-        broker=setup_broker(settings),
+        broker=build_broker(settings),
         now=now,
     )
-    app = falcon.App(
-        middleware=[RequestContext(), BearerAuth(settings), RateLimit(settings, redis_client)],
-    )
+    middleware: list[Any] = [RequestContext(), BearerAuth(settings), RateLimit(settings, redis_client)]
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)

@@ -36,8 +36,15 @@ class BearerAuth:
         scheme, _, token = header.partition(" ")
         challenge = {"WWW-Authenticate": 'Bearer realm="backroom"'}
         if scheme.lower() != "bearer" or not token:
-            raise Problem(401, "unauthorized", "Unauthorized", "Send Authorization: Bearer <token>.", headers=challenge)
+            raise Problem(
+                401, "unauthorized", "Unauthorized", "Send Authorization: Bearer <token>.", headers=challenge
+            )
         if not hmac.compare_digest(token.strip().encode(), self.tokens[route_class]):
-            raise Problem(401, "unauthorized", "Unauthorized", "The bearer token is not valid for this route.",
-                          headers=challenge)
+            raise Problem(
+                401,
+                "unauthorized",
+                "Unauthorized",
+                "The bearer token is not valid for this route.",
+                headers=challenge,
+            )
         req.context.route_class = route_class

@@ -83,7 +83,9 @@ def serialize_problem(req: falcon.Request, resp: falcon.Response, error: falcon.
     resp.text = json.dumps(problem_body(req, error), default=str)
 
 
-def handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]) -> None:
+def handle_unexpected(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
     """Anything not an HTTPError: log it with its traceback, answer a bare 500 problem."""
     log.exception("request.unhandled_error", error_type=type(error).__name__)
     raise Problem(500, "internal-error", "Internal server error", "An unexpected error occurred.") from error

@@ -22,10 +22,12 @@ class BackroomCollector:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self)  # type: ignore[arg-type]
+        self.registry.register(self)
 
     def collect(self) -> Iterator[Metric]:
-        depth = GaugeMetricFamily("backroom_queue_depth", "Messages waiting per queue", labels=["queue", "kind"])
+        depth = GaugeMetricFamily(
+            "backroom_queue_depth", "Messages waiting per queue", labels=["queue", "kind"]
+        )
         namespace = self.deps.settings.redis_namespace
         try:
             for queue in sorted({job.queue for job in JOBS.values()}):

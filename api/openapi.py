@@ -11,7 +11,11 @@ from api.schemas import JobRunOut, ProductIn, ProductOut, ReservationIn, Reserva
 from api.validation import ID_PATTERN
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
-SECURITY = {"storefront": [{"storefront": []}], "admin": [{"admin": []}], "cron": [{"cron": []}]}
+SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    "storefront": [{"storefront": []}],
+    "admin": [{"admin": []}],
+    "cron": [{"cron": []}],
+}
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -49,8 +53,14 @@ def _id_param(name: str) -> dict[str, Any]:
     }
 
 
-def _op(summary: str, responses: dict[str, Any], *, security: str | None = None, body: Any = None,
-        params: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+def _op(
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    security: str | None = None,
+    body: Any = None,
+    params: tuple[str, ...] = (),
+) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "responses": {**responses, **_problems(429)}}
     operation["security"] = SECURITY[security] if security else []
     if security:
@@ -67,38 +77,78 @@ def _paths() -> dict[str, Any]:
     reservation_conflict = {
         "409": {
             "description": "not enough stock (with `shortages`), or the checkout is already an order",
-            "content": {"application/problem+json": {"schema": {
-                "allOf": [PROBLEM, {"type": "object", "properties": {
-                    "shortages": {"type": "array", "items": _ref(ShortageOut)}}}]}}},
+            "content": {
+                "application/problem+json": {
+                    "schema": {
+                        "allOf": [
+                            PROBLEM,
+                            {
+                                "type": "object",
+                                "properties": {"shortages": {"type": "array", "items": _ref(ShortageOut)}},
+                            },
+                        ]
+                    }
+                }
+            },
         }
     }
     return {
         "/health": {"get": _op("Liveness", {"200": _json({"type": "object"}, "the process is up")})},
-        "/ready": {"get": _op("Readiness: Postgres, Redis, migrations at head",
-                              {"200": _json({"type": "object"}, "ready"), **_problems(503)})},
-        "/metrics": {"get": _op("Prometheus metrics", {"200": {
-            "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}})},
+        "/ready": {
+            "get": _op(
+                "Readiness: Postgres, Redis, migrations at head",
+                {"200": _json({"type": "object"}, "ready"), **_problems(503)},
+            )
+        },
+        "/metrics": {
+            "get": _op(
+                "Prometheus metrics",
+                {
+                    "200": {
+                        "description": "Prometheus text format",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            )
+        },
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})},
         "/v1/products/{sku}": {
-            "put": _op("Create or replace a product and its stock on hand",
-                       {"200": _json(_ref(ProductOut), "replaced"), "201": _json(_ref(ProductOut), "created")},
-                       security="storefront", body=_ref(ProductIn), params=["sku"]),
-            "get": _op("A product with reserved and available units",
-                       {"200": _json(_ref(ProductOut), "the product"), **_problems(404, 422)},
-                       security="storefront", params=["sku"]),
+            "put": _op(
+                "Create or replace a product and its stock on hand",
+                {"200": _json(_ref(ProductOut), "replaced"), "201": _json(_ref(ProductOut), "created")},
+                security="storefront",
+                body=_ref(ProductIn),
+                params=("sku",),
+            ),
+            "get": _op(
+                "A product with reserved and available units",
+                {"200": _json(_ref(ProductOut), "the product"), **_problems(404, 422)},
+                security="storefront",
+                params=("sku",),
+            ),
         },
         "/v1/checkouts/{checkout_id}/reservation": {
-            "post": _op("Reserve stock for a checkout, all or nothing; idempotent for the same items",
-                        {"201": _json(_ref(ReservationOut), "reserved until expires_at"), **reservation_conflict},
-                        security="storefront", body=_ref(ReservationIn), params=["checkout_id"]),
-            "delete": _op("Release the checkout's reservation now",
-                          {"200": _json({"type": "object"}, "released"), **_problems(404, 409, 422)},
-                          security="storefront", params=["checkout_id"]),
+            "post": _op(
+                "Reserve stock for a checkout, all or nothing; idempotent for the same items",
+                {"201": _json(_ref(ReservationOut), "reserved until expires_at"), **reservation_conflict},
+                security="storefront",
+                body=_ref(ReservationIn),
+                params=("checkout_id",),
+            ),
+            "delete": _op(
+                "Release the checkout's reservation now",
+                {"200": _json({"type": "object"}, "released"), **_problems(404, 409, 422)},
+                security="storefront",
+                params=("checkout_id",),
+            ),
         },
         "/v1/jobs/{name}/run": {
-            "post": _op("Enqueue a recurring job now",
-                        {"202": _json(_ref(JobRunOut), "enqueued"), **_problems(404)},
-                        security="cron", params=["name"]),
+            "post": _op(
+                "Enqueue a recurring job now",
+                {"202": _json(_ref(JobRunOut), "enqueued"), **_problems(404)},
+                security="cron",
+                params=("name",),
+            ),
         },
     }
 
@@ -121,15 +171,23 @@ def openapi_document() -> dict[str, Any]:
             "detail": {"type": "string"},
             "instance": {"type": "string"},
             "request_id": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object", "properties": {
-                "field": {"type": "string"}, "message": {"type": "string"}}}},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                },
+            },
         },
     }
     bearer = {"type": "http", "scheme": "bearer"}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "backroom", "version": "0.1.0",
-                 "description": "The back room of an online store. Errors are application/problem+json."},
+        "info": {
+            "title": "backroom",
+            "version": "0.1.0",
+            "description": "The back room of an online store. Errors are application/problem+json.",
+        },
         "paths": _paths(),
         "components": {
             "schemas": schemas,

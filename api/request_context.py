@@ -40,7 +40,8 @@ class RequestContext:
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
     ) -> None:
-        elapsed = time.perf_counter() - req.context.get("started", time.perf_counter())
+        started = req.context.get("started") or time.perf_counter()
+        elapsed = time.perf_counter() - started
         route = req.uri_template or "unmatched"
         status = resp.status_code
         REQUESTS.labels(req.method, route, str(status)).inc()

@@ -34,7 +34,9 @@ def read_json(req: falcon.Request, max_bytes: int) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
-        raise Problem(400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {error}") from None
+        raise Problem(
+            400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {error}"
+        ) from None
 
 
 def parse_body(req: falcon.Request, model: type[M], max_bytes: int) -> M:

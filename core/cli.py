@@ -35,12 +35,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_jobs_run(args: argparse.Namespace) -> int:
     from core.settings import load_settings
     from jobs.catalog import JOBS, enqueue
-    from worker.broker import setup_broker
+    from worker.broker import build_broker
 
     if args.name not in JOBS:
         print(f"backroom: no job {args.name!r}; known: {', '.join(sorted(JOBS))}", file=sys.stderr)
         return 2
-    message = enqueue(setup_broker(load_settings()), args.name)
+    message = enqueue(build_broker(load_settings()), args.name)
     print(message.message_id)
     return 0
 

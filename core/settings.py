@@ -83,7 +83,11 @@ class Settings(BaseSettings):
     web_concurrency: int = Field(2, ge=1, le=64)
 
     @field_validator(
-        "rate_limit_storefront", "rate_limit_webhooks", "rate_limit_admin", "rate_limit_cron", "rate_limit_public"
+        "rate_limit_storefront",
+        "rate_limit_webhooks",
+        "rate_limit_admin",
+        "rate_limit_cron",
+        "rate_limit_public",
     )
     @classmethod
     def _rate_shape(cls, value: str) -> str:
@@ -93,7 +97,9 @@ class Settings(BaseSettings):
     @field_validator("database_url", "direct_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        if value is not None and not value.startswith(
+            ("postgresql://", "postgresql+psycopg://", "postgres://")
+        ):
             raise ValueError("must be a postgresql:// URL")
         return value
 
@@ -111,7 +117,9 @@ class Settings(BaseSettings):
         for name, minimum in SECRET_MIN_LENGTH.items():
             value = getattr(self, name).get_secret_value()
             if value == DEV_SECRETS[name] or len(value) < minimum:
-                raise ValueError(f"{name.upper()}: must be set to at least {minimum} characters in production")
+                raise ValueError(
+                    f"{name.upper()}: must be set to at least {minimum} characters in production"
+                )
         return self
 
     def rate(self, route_class: str) -> tuple[int, int]:

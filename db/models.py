@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 ID_LENGTH = 64
 
 
-def _ts(*, nullable: bool = False, default_now: bool = True) -> Column:  # type: ignore[type-arg]
+def _ts(*, nullable: bool = False, default_now: bool = True) -> Column[datetime]:
     return Column(
         DateTime(timezone=True),
         nullable=nullable,
@@ -30,7 +40,7 @@ class Product(SQLModel, table=True):
     sku: str = Field(sa_column=Column(String(ID_LENGTH), primary_key=True))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     stock: int = Field(nullable=False)
-    low_stock_threshold: int = Field(default=0, nullable=False)
+    low_stock_threshold: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime | None = Field(default=None, sa_column=_ts())
     updated_at: datetime | None = Field(default=None, sa_column=_ts())
 
@@ -80,7 +90,9 @@ class Reservation(SQLModel, table=True):
     checkout_id: str = Field(foreign_key="checkout.checkout_id", max_length=ID_LENGTH, nullable=False)
     sku: str = Field(foreign_key="product.sku", max_length=ID_LENGTH, nullable=False)
     quantity: int = Field(nullable=False)
-    state: str = Field(default="active", sa_column=Column(String(16), nullable=False, server_default="active"))
+    state: str = Field(
+        default="active", sa_column=Column(String(16), nullable=False, server_default="active")
+    )
     expires_at: datetime = Field(sa_column=_ts(default_now=False))
     created_at: datetime | None = Field(default=None, sa_column=_ts())
     ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, default_now=False))

@@ -1,3 +1,8 @@
-"""Dramatiq actors, one module a job family. Import only after worker.setup_broker()."""
+"""Dramatiq actors, one module a job family.
 
-from jobs import stock  # noqa: F401
+Actor modules bind to the global broker when imported, so only the worker's
+composition root (worker/entry.py) imports them, after worker.setup_broker().
+"""
+
+# Every actor module; the worker imports these, in this order.
+ACTOR_MODULES = ("jobs.stock",)

@@ -22,7 +22,7 @@ def cleanup_expired() -> int:
     Garbage collection only: availability already ignores expired holds, so a
     late run neither oversells nor blocks a sale. Idempotent; safe to run twice.
     """
-    db = database()
+    db = database(cleanup_expired.broker)
     batch_size = db.settings.stock_cleanup_batch_size
     total = 0
     for _ in range(MAX_BATCHES_PER_RUN):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 from datetime import datetime
 
@@ -18,7 +20,7 @@ from db.engine import make_engine, transaction
 from db.queries.schedules import claim_slot, record_message
 from jobs.catalog import enqueue
 from schedules.table import Schedule, schedule_table
-from worker.broker import setup_broker
+from worker.broker import build_broker
 
 log = get_logger("backroom.scheduler")
 IDENTITY = f"{socket.gethostname()}:{os.getpid()}"
@@ -64,10 +66,22 @@ def main() -> None:
     settings = load_settings()
     configure_logging(settings)
     engine = make_engine(settings)
-    broker = setup_broker(settings)
+    broker = build_broker(settings)
     scheduler = build_scheduler(settings, engine, broker)
     log.info("scheduler.start", jobs=[job.id for job in scheduler.get_jobs()], identity=IDENTITY)
-    try:
+    catch_up(engine, broker, settings)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        log.info("scheduler.stop")
+    log.info("scheduler.stop")
+
+
+def catch_up(engine: Engine, broker: dramatiq.Broker, settings: Settings) -> None:
+    """Fire the current slot of every job that no scheduler fired yet.
+
+    A restart or a deploy that straddles a tick would otherwise skip it; the
+    slot claim keeps this from firing a slot twice.
+    """
+    now = utcnow()
+    for schedule in schedule_table(settings):
+        fire(engine, broker, schedule, now)

@@ -1,5 +1,5 @@
 """Dramatiq broker set-up, middleware and the worker entry point."""
 
-from worker.broker import setup_broker
+from worker.broker import build_broker, setup_broker
 
-__all__ = ["setup_broker"]
+__all__ = ["build_broker", "setup_broker"]

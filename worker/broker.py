@@ -22,8 +22,8 @@ from worker.log_context import LogContext
 from worker.retry_policy import RetryPolicy
 
 
-def setup_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> RedisBroker:
-    """Build the RedisBroker with backroom's middleware and make it the global broker.
+def build_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> RedisBroker:
+    """The RedisBroker with backroom's middleware, for processes that only enqueue.
 
     `extra_middleware` is the hook point for cross-cutting additions (the
     failure ledger). Nothing here talks to Redis; the client connects on first use.
@@ -42,10 +42,15 @@ def setup_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middlew
     ]
     if settings.worker_metrics_port:
         # Dramatiq's exporter reads its port from the environment when imported.
-        os.environ["dramatiq_prom_port"] = str(settings.worker_metrics_port)
+        os.environ["dramatiq_prom_port"]  # noqa: SIM112 = str(settings.worker_metrics_port)
         from dramatiq.middleware.prometheus import Prometheus
 
         middleware.append(Prometheus())
-    broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace, middleware=middleware)
+    return RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace, middleware=middleware)
+
+
+def setup_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> RedisBroker:
+    """Build the broker and make it the global one; call before importing actor modules."""
+    broker = build_broker(settings, extra_middleware)
     dramatiq.set_broker(broker)
     return broker

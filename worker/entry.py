@@ -13,4 +13,9 @@ settings = load_settings()
 configure_logging(settings)
 broker = setup_broker(settings)
 
-import jobs  # noqa: E402, F401  (declares every actor on `broker`)
+import importlib  # noqa: E402
+
+from jobs import ACTOR_MODULES  # noqa: E402
+
+for module in ACTOR_MODULES:  # declares every actor on `broker`
+    importlib.import_module(module)

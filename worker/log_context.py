@@ -6,6 +6,7 @@ from typing import Any
 
 import dramatiq
 import structlog
+from dramatiq.broker import MessageProxy
 
 from core.logging import get_logger
 
@@ -15,7 +16,7 @@ log = get_logger("backroom.worker")
 class LogContext(dramatiq.Middleware):
     """Binds message id, actor, queue and attempt to structlog's context for one message."""
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             message_id=message.message_id,
@@ -27,7 +28,7 @@ class LogContext(dramatiq.Middleware):
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message[Any],
+        message: MessageProxy,
         *,
         result: Any = None,
         exception: BaseException | None = None,
@@ -38,5 +39,5 @@ class LogContext(dramatiq.Middleware):
             log.warning("job.failed", error_type=type(exception).__name__, error=str(exception))
         structlog.contextvars.clear_contextvars()
 
-    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         structlog.contextvars.clear_contextvars()

@@ -20,8 +20,12 @@ class JobRun:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         if name not in JOBS:
-            raise Problem(404, "job-not-found", "Job not found",
-                          f"No recurring job {name!r}; known: {', '.join(sorted(JOBS))}.")
+            raise Problem(
+                404,
+                "job-not-found",
+                "Job not found",
+                f"No recurring job {name!r}; known: {', '.join(sorted(JOBS))}.",
+            )
         message = enqueue(self.deps.broker, name)
         resp.status = falcon.HTTP_202
         resp.media = {"job": name, "message_id": message.message_id, "queue": JOBS[name].queue}

@@ -45,13 +45,20 @@ class Reservation:
                     session.rollback()  # all or nothing: the old holds, if any, stay as they were
         except queries.UnknownSkus as error:
             raise validation_problem(
-                [{"field": f"items[{i}].sku", "message": f"unknown SKU {item.sku!r}"}
-                 for i, item in enumerate(body.items) if item.sku in error.skus],
+                [
+                    {"field": f"items[{i}].sku", "message": f"unknown SKU {item.sku!r}"}
+                    for i, item in enumerate(body.items)
+                    if item.sku in error.skus
+                ],
                 "Some SKUs do not exist.",
             ) from None
         except queries.CheckoutClosed:
-            raise Problem(409, "checkout-closed", "Checkout closed",
-                          "This checkout is already an order; its reservation cannot change.") from None
+            raise Problem(
+                409,
+                "checkout-closed",
+                "Checkout closed",
+                "This checkout is already an order; its reservation cannot change.",
+            ) from None
         if outcome.shortages:
             raise Problem(
                 409,
@@ -77,8 +84,12 @@ class Reservation:
             with transaction(self.deps.engine) as session:
                 released = queries.release(session, checkout_id, self.deps.now())
         except queries.CheckoutClosed:
-            raise Problem(409, "checkout-closed", "Checkout closed",
-                          "This checkout is already an order; cancel the order instead.") from None
+            raise Problem(
+                409,
+                "checkout-closed",
+                "Checkout closed",
+                "This checkout is already an order; cancel the order instead.",
+            ) from None
         if released is None:
             raise Problem(404, "checkout-not-found", "Checkout not found", f"No checkout {checkout_id!r}.")
         resp.media = {"checkout_id": checkout_id, "released_holds": released}

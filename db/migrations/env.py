@@ -17,7 +17,7 @@ target_metadata = SQLModel.metadata
 def _engine() -> Engine:
     given = config.attributes.get("engine")
     if given is not None:
-        return given  # type: ignore[no-any-return]
+        return given
     return make_engine(load_settings(), direct=True)
 
 

@@ -63,7 +63,8 @@ def product_view(session: Session, sku: str, now: datetime) -> ProductView | Non
     row = session.execute(
         text(
             "SELECT p.sku, p.name, p.stock, p.low_stock_threshold, "
-            f"COALESCE((SELECT SUM(quantity) FROM reservation r WHERE r.sku = p.sku AND {_LIVE}), 0) AS reserved "
+            "COALESCE((SELECT SUM(quantity) FROM reservation r "
+            f"WHERE r.sku = p.sku AND {_LIVE}), 0) AS reserved "
             "FROM product p WHERE p.sku = :sku"
         ),
         {"sku": sku, "now": now},
@@ -160,8 +161,10 @@ def reserve(
         [{"id": checkout_id, "sku": sku, "qty": qty, "exp": expires_at} for sku, qty in items.items()],
     )
     session.execute(
-        text("UPDATE checkout SET state = 'open', email = :email, cart_id = :cart, updated_at = now() "
-             "WHERE checkout_id = :id"),
+        text(
+            "UPDATE checkout SET state = 'open', email = :email, cart_id = :cart, updated_at = now() "
+            "WHERE checkout_id = :id"
+        ),
         {"id": checkout_id, "email": email, "cart": cart_id},
     )
     return ReserveOutcome(expires_at=expires_at, items=items)

@@ -1,0 +1,103 @@
+"""Every Procfile line works when run by itself with only the environment set."""
+
+import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import requests
+from sqlalchemy import create_engine, text
+
+from db.engine import sqlalchemy_url, transaction
+from db.migrate import current_revision, head_revision
+from tests.conftest import CRON, auth
+from tests.e2e.conftest import ROOT, free_port, process_env, procfile_command, wait_http
+from tests.support.servers import create_database, drop_database
+from tests.support.waiting import wait_for
+
+
+def _expired_hold(engine):
+    checkout, sku = f"e2e-{uuid.uuid4().hex[:8]}", f"e2e-{uuid.uuid4().hex[:8]}"
+    with transaction(engine) as s:
+        s.execute(text("INSERT INTO product (sku, name, stock) VALUES (:s, 'x', 5)"), {"s": sku})
+        s.execute(
+            text("INSERT INTO checkout (checkout_id, email) VALUES (:c, 'x@example.com')"), {"c": checkout}
+        )
+        s.execute(
+            text("INSERT INTO reservation (checkout_id, sku, quantity, expires_at) VALUES (:c, :s, 1, :e)"),
+            {"c": checkout, "s": sku, "e": datetime.now(UTC) - timedelta(seconds=5)},
+        )
+    return checkout
+
+
+def _state(engine, checkout):
+    with transaction(engine) as s:
+        return s.execute(
+            text("SELECT state FROM reservation WHERE checkout_id = :c"), {"c": checkout}
+        ).scalar_one()
+
+
+def test_release_line_migrates_a_fresh_database(servers, settings):
+    name, url = create_database(servers.postgres_admin_url, prefix="backroom_release")
+    try:
+        env = process_env(settings, DATABASE_URL=url)
+        done = subprocess.run(
+            ["/bin/sh", "-c", procfile_command("release")],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        engine = create_engine(sqlalchemy_url(url))
+        assert current_revision(engine) == head_revision()
+        engine.dispose()
+    finally:
+        drop_database(servers.postgres_admin_url, name)
+
+
+def test_worker_line_runs_jobs_triggered_through_the_web_line(settings, engine, start_process):
+    checkout = _expired_hold(engine)
+    env = process_env(settings, PORT=str(free_port()), WEB_CONCURRENCY="1")
+    worker = start_process("worker-stock", env)
+    web = start_process("web", env)
+    base = f"http://127.0.0.1:{env['PORT']}"
+    wait_http(f"{base}/health", web)
+    answer = requests.post(f"{base}/v1/jobs/stock-cleanup/run", headers=auth(CRON), timeout=10)
+    assert answer.status_code == 202
+    wait_for(lambda: _state(engine, checkout) == "expired", timeout=60, what="worker to run the cleanup")
+    assert worker.poll() is None
+
+
+def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(settings, engine, start_process):
+    checkout = _expired_hold(engine)
+    env = process_env(settings)
+    start_process("worker-stock", env)
+    first = start_process("scheduler", env)
+    second = start_process("scheduler", env)  # a second scheduler must not fire the slot again
+    wait_for(lambda: _state(engine, checkout) == "expired", timeout=60, what="scheduled cleanup to run")
+    logs = lambda: first.log_path.read_bytes() + second.log_path.read_bytes()  # noqa: E731
+    # Both caught up on the current slot at start; exactly one of them won it.
+    wait_for(lambda: logs().count(b"scheduler.start") == 2, timeout=30, what="both schedulers up")
+    wait_for(lambda: b"schedule.slot_taken" in logs(), timeout=30, what="the loser to skip the slot")
+    assert first.poll() is None and second.poll() is None
+    with transaction(engine) as s:
+        runs = s.execute(
+            text(
+                "SELECT count(*), count(message_id) FROM schedule_run WHERE job_name = 'stock-cleanup' "
+                "AND fired_at > now() - interval '2 minutes'"
+            )
+        ).one()
+    assert runs[0] >= 1 and runs[0] == runs[1]
+
+
+def test_worker_stops_cleanly_on_sigterm(settings, start_process):
+    import os
+    import signal
+
+    worker = start_process("worker-stock", process_env(settings))
+    wait_for(
+        lambda: b"Worker process is ready" in worker.log_path.read_bytes(), timeout=60, what="worker boot"
+    )
+    os.kill(worker.pid, signal.SIGTERM)  # the platform's stop signal; dramatiq stops its children
+    assert worker.wait(timeout=30) == 0
+    assert b"Worker has been shut down" in worker.log_path.read_bytes()

@@ -29,7 +29,7 @@ test-unit: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy api worker jobs schedules db core
+	$(VENV)/bin/mypy api worker jobs schedules db core bench
 
 bench: install
 	$(PY) -m bench

@@ -20,7 +20,7 @@ from api.resources.jobs import JobRun
 from api.resources.products import Product
 from api.resources.reservations import Reservation
 from core.clock import utcnow
-from core.logging import configure_logging
+from core.logging import announce, configure_logging
 from core.settings import Settings, load_settings
 from db.engine import make_engine
 from worker.broker import build_broker
@@ -66,4 +66,5 @@ def get_app() -> falcon.App:
     """Entry point for gunicorn (`gunicorn 'api.app:get_app()'`): settings from the environment."""
     settings = load_settings()
     configure_logging(settings)
+    announce(settings, "web")
     return create_app(settings)

@@ -20,7 +20,8 @@ from typing import Any
 from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+# Embedded servers keep their data here between runs.
+VAR = Path(os.environ.get("BACKROOM_VAR_DIR") or ROOT / "var")
 
 
 def configured(name: str) -> str | None:
@@ -52,7 +53,13 @@ def procfile_processes(procfile: Path) -> list[str]:
     return [name for name in names if name and not name.startswith("#") and name != "release"]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(port: int | None = None) -> int:
+    # SIGTERM (a supervisor, `timeout`) stops the stack like Ctrl-C does, servers included.
+    signal.signal(signal.SIGTERM, _interrupt)
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     if port is not None:
@@ -84,6 +91,8 @@ def run(port: int | None = None) -> int:
         try:
             return honcho.wait()
         except KeyboardInterrupt:
-            # The terminal sent SIGINT to honcho too; give it time to stop its children.
+            # Ctrl-C reached honcho too (same process group); a SIGTERM did not. Either way
+            # honcho stops its processes, then the ExitStack stops the embedded servers.
             honcho.send_signal(signal.SIGINT)
-            return honcho.wait()
+            honcho.wait()
+            return 0

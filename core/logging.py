@@ -67,8 +67,17 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     # Libraries that are chatty at INFO; their warnings still come through.
-    for name in ("botocore", "urllib3", "apscheduler.executors.default"):
+    for name in ("botocore", "urllib3", "apscheduler.executors.default", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def announce(settings: Settings, process: str) -> None:
+    """First log lines of a process: what it is, and in production one warning per missing service."""
+    log = get_logger("backroom")
+    log.info("process.start", process=process, app_env=settings.app_env)
+    if settings.app_env == "production":
+        for line in settings.missing_services():
+            log.warning("service.missing", detail=line)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -16,7 +16,7 @@ MAX_BATCHES_PER_RUN = 50
 
 
 @dramatiq.actor(actor_name="stock.cleanup_expired", queue_name="stock", max_retries=3, time_limit=120_000)
-def cleanup_expired() -> int:
+def cleanup_expired() -> None:
     """Mark active reservations past their expiry as expired, one bounded batch a transaction.
 
     Garbage collection only: availability already ignores expired holds, so a
@@ -32,4 +32,3 @@ def cleanup_expired() -> int:
         if expired < batch_size:
             break
     log.info("stock.cleanup_expired", expired=total)
-    return total

@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from core.clock import utcnow
-from core.logging import configure_logging, get_logger
+from core.logging import announce, configure_logging, get_logger
 from core.settings import Settings, load_settings
 from db.engine import make_engine, transaction
 from db.queries.schedules import claim_slot, record_message
@@ -65,6 +65,7 @@ def main() -> None:
     """`python -m schedules`: runs until SIGINT/SIGTERM."""
     settings = load_settings()
     configure_logging(settings)
+    announce(settings, "scheduler")
     engine = make_engine(settings)
     broker = build_broker(settings)
     scheduler = build_scheduler(settings, engine, broker)

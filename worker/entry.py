@@ -5,12 +5,13 @@ builds the broker, and only then imports the actor modules, so every actor
 binds to the configured broker.
 """
 
-from core.logging import configure_logging
+from core.logging import announce, configure_logging
 from core.settings import load_settings
 from worker.broker import setup_broker
 
 settings = load_settings()
 configure_logging(settings)
+announce(settings, "worker")
 broker = setup_broker(settings)
 
 import importlib  # noqa: E402

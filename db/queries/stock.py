@@ -74,18 +74,23 @@ def product_view(session: Session, sku: str, now: datetime) -> ProductView | Non
     return ProductView(row.sku, row.name, row.stock, int(row.reserved), row.low_stock_threshold)
 
 
-def _lock_checkout(session: Session, checkout_id: str, email: str, cart_id: str | None) -> str:
-    session.execute(
+def _lock_checkout(session: Session, checkout_id: str, email: str, cart_id: str | None) -> tuple[str, bool]:
+    """Create or update the checkout and lock its row in one statement: (state, created).
+
+    ON CONFLICT DO UPDATE takes the row lock that serialises calls for one checkout.
+    A shortage rolls the whole transaction back, so the update is never seen alone.
+    """
+    row = session.execute(
         text(
             "INSERT INTO checkout (checkout_id, email, cart_id) VALUES (:id, :email, :cart) "
-            "ON CONFLICT (checkout_id) DO NOTHING"
+            "ON CONFLICT (checkout_id) DO UPDATE SET email = excluded.email, cart_id = excluded.cart_id, "
+            "updated_at = now(), "
+            "state = CASE WHEN checkout.state = 'converted' THEN 'converted' ELSE 'open' END "
+            "RETURNING state, (xmax = 0) AS created"
         ),
         {"id": checkout_id, "email": email, "cart": cart_id},
-    )
-    state: str = session.execute(
-        text("SELECT state FROM checkout WHERE checkout_id = :id FOR UPDATE"), {"id": checkout_id}
-    ).scalar_one()
-    return state
+    ).one()
+    return str(row.state), bool(row.created)
 
 
 def _end_holds(session: Session, checkout_id: str, now: datetime) -> int:
@@ -116,12 +121,17 @@ def reserve(
     locked in SKU order, so the availability read below cannot go stale before
     the insert. A shortage returns the shortages and leaves the caller to roll back.
     """
-    if _lock_checkout(session, checkout_id, email, cart_id) == "converted":
+    state, created = _lock_checkout(session, checkout_id, email, cart_id)
+    if state == "converted":
         raise CheckoutClosed(checkout_id)
-    live = session.execute(
-        text(f"SELECT sku, quantity, expires_at FROM reservation WHERE checkout_id = :id AND {_LIVE}"),
-        {"id": checkout_id, "now": now},
-    ).all()
+    live = (
+        []
+        if created
+        else session.execute(
+            text(f"SELECT sku, quantity, expires_at FROM reservation WHERE checkout_id = :id AND {_LIVE}"),
+            {"id": checkout_id, "now": now},
+        ).all()
+    )
     if rules.is_same_request(items, {r.sku: r.quantity for r in live}):
         return ReserveOutcome(expires_at=min(r.expires_at for r in live), items=items, repeated=True)
 
@@ -152,20 +162,14 @@ def reserve(
     if shortages:
         return ReserveOutcome(items=items, shortages=shortages)
 
-    _end_holds(session, checkout_id, now)
+    if not created:
+        _end_holds(session, checkout_id, now)
     expires_at = rules.expiry(now, ttl_seconds)
     session.execute(
         text(
             "INSERT INTO reservation (checkout_id, sku, quantity, expires_at) VALUES (:id, :sku, :qty, :exp)"
         ),
         [{"id": checkout_id, "sku": sku, "qty": qty, "exp": expires_at} for sku, qty in items.items()],
-    )
-    session.execute(
-        text(
-            "UPDATE checkout SET state = 'open', email = :email, cart_id = :cart, updated_at = now() "
-            "WHERE checkout_id = :id"
-        ),
-        {"id": checkout_id, "email": email, "cart": cart_id},
     )
     return ReserveOutcome(expires_at=expires_at, items=items)
 

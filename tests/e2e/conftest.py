@@ -15,6 +15,8 @@ import pytest
 import requests
 
 from core.settings import Settings
+from tests.conftest import make_settings
+from tests.support.servers import Servers, create_database, drop_database
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +92,22 @@ def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -
             return False
 
     wait_for(up, timeout=timeout, interval=0.1, what=url)
+
+
+@pytest.fixture
+def fresh_settings(servers: Servers) -> Iterator[Settings]:
+    """Settings on a database of its own, for tests whose outcome depends on no one else's rows
+    (schedule slots are global to a database)."""
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    name, url = create_database(servers.postgres_admin_url, prefix="backroom_e2e")
+    settings = make_settings(url, servers.redis_url)
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    yield settings
+    drop_database(servers.postgres_admin_url, name)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from sqlalchemy import create_engine, text
 
-from db.engine import sqlalchemy_url, transaction
+from db.engine import make_engine, sqlalchemy_url, transaction
 from db.migrate import current_revision, head_revision
 from tests.conftest import CRON, auth
 from tests.e2e.conftest import ROOT, free_port, process_env, procfile_command, wait_http
@@ -68,9 +68,10 @@ def test_worker_line_runs_jobs_triggered_through_the_web_line(settings, engine, 
     assert worker.poll() is None
 
 
-def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(settings, engine, start_process):
+def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(fresh_settings, start_process):
+    engine = make_engine(fresh_settings)
     checkout = _expired_hold(engine)
-    env = process_env(settings)
+    env = process_env(fresh_settings)
     start_process("worker-stock", env)
     first = start_process("scheduler", env)
     second = start_process("scheduler", env)  # a second scheduler must not fire the slot again
@@ -88,6 +89,7 @@ def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(setting
             )
         ).one()
     assert runs[0] >= 1 and runs[0] == runs[1]
+    engine.dispose()
 
 
 def test_worker_stops_cleanly_on_sigterm(settings, start_process):

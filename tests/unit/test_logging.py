@@ -31,3 +31,21 @@ def test_json_lines_carry_bound_context_and_hide_secrets(capsys):
     assert lines[0]["request_id"] == "req-1" and lines[0]["event"] == "hello"
     assert lines[0]["cron_secret"] == "***" and "pw" not in lines[0]["url"]
     assert lines[1]["event"] == "from stdlib" and lines[1]["request_id"] == "req-1"
+
+
+def test_production_warns_once_per_missing_service(capsys):
+    from core.logging import announce
+
+    prod = settings(
+        app_env="production",
+        log_format="json",
+        internal_api_secret="i" * 32,
+        admin_api_token="a" * 32,
+        cron_secret="c" * 16,
+    )
+    configure_logging(prod)
+    announce(prod, "web")
+    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    warnings = [line["detail"] for line in lines if line["event"] == "service.missing"]
+    assert len(warnings) == 3
+    assert [w.split()[0] for w in warnings] == ["RESEND_API_KEY", "AWS_S3_BUCKET", "SENTRY_DSN"]

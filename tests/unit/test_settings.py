@@ -77,3 +77,12 @@ def test_production_accepts_long_secrets_and_lists_missing_services():
     )
     assert len(s.missing_services()) == 3
     assert any("RESEND_API_KEY" in line for line in s.missing_services())
+
+
+def test_env_example_lists_every_setting():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    named = {line.lstrip("# ").split("=", 1)[0] for line in text.splitlines() if "=" in line}
+    missing = {name.upper() for name in Settings.model_fields} - named
+    assert not missing, f".env.example lacks {sorted(missing)}"

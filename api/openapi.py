@@ -7,7 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from api.schemas import JobRunOut, ProductIn, ProductOut, ReservationIn, ReservationOut, ShortageOut
+from api.schemas import (
+    JobRunOut,
+    OrderOut,
+    ProductIn,
+    ProductOut,
+    ReservationIn,
+    ReservationOut,
+    ShortageOut,
+    WebhookAck,
+)
 from api.validation import ID_PATTERN
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -28,7 +37,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _problems(*codes: int) -> dict[str, Any]:
     text = {
-        400: "malformed JSON",
+        400: "malformed JSON, or (webhooks) a bad signature or payload",
         401: "missing or wrong bearer token",
         404: "not found",
         409: "conflict",
@@ -142,6 +151,49 @@ def _paths() -> dict[str, Any]:
                 params=("checkout_id",),
             ),
         },
+        "/v1/webhooks/{provider}": {
+            "post": {
+                **_op(
+                    "A payment provider's webhook; signature-checked, stored once, processed once",
+                    {
+                        "200": _json(_ref(WebhookAck), "stored (or a duplicate)"),
+                        **_problems(400, 404, 413, 503),
+                    },
+                    params=("provider",),
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "description": "Providers: stripe (Stripe-Signature), paystack (x-paystack-signature), "
+                "razorpay (X-Razorpay-Signature), standard (webhook-id, webhook-timestamp, "
+                "webhook-signature). See docs/webhooks.md.",
+            },
+        },
+        "/v1/orders/{order_id}": {
+            "get": _op(
+                "An order",
+                {"200": _json(_ref(OrderOut), "the order"), **_problems(404, 422)},
+                security="storefront",
+                params=("order_id",),
+            ),
+        },
+        "/v1/orders/{order_id}/cancel": {
+            "post": _op(
+                "Cancel a paid or needs-attention order; restocks what it took; idempotent",
+                {"200": _json(_ref(OrderOut), "cancelled"), **_problems(404, 409, 422)},
+                security="storefront",
+                params=("order_id",),
+            ),
+        },
+        "/v1/checkouts/{checkout_id}/order": {
+            "get": _op(
+                "The order a checkout became",
+                {"200": _json(_ref(OrderOut), "the order"), **_problems(404, 422)},
+                security="storefront",
+                params=("checkout_id",),
+            ),
+        },
         "/v1/jobs/{name}/run": {
             "post": _op(
                 "Enqueue a recurring job now",
@@ -156,7 +208,16 @@ def _paths() -> dict[str, Any]:
 @cache
 def openapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    for model in (ProductIn, ProductOut, ReservationIn, ReservationOut, ShortageOut, JobRunOut):
+    for model in (
+        ProductIn,
+        ProductOut,
+        ReservationIn,
+        ReservationOut,
+        ShortageOut,
+        JobRunOut,
+        OrderOut,
+        WebhookAck,
+    ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema

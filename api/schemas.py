@@ -59,3 +59,29 @@ class JobRunOut(BaseModel):
     job: str
     message_id: str
     queue: str
+
+
+class OrderLineOut(BaseModel):
+    sku: str
+    quantity: int
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    checkout_id: str
+    email: str
+    state: str = Field(description="paid | needs_attention | cancelled | refunded")
+    stock_deducted: bool
+    provider: str
+    payment_id: str | None
+    amount: int | None = Field(description="minor units, as the provider reported")
+    currency: str | None
+    note: str | None
+    lines: list[OrderLineOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookAck(BaseModel):
+    received: bool
+    duplicate: bool

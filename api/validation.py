@@ -22,21 +22,34 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return path or "body"
 
 
-def read_json(req: falcon.Request, max_bytes: int) -> Any:
-    """The parsed JSON body, or a 413/415/400 problem. Never reads more than `max_bytes` + 1."""
+def read_raw(req: falcon.Request, max_bytes: int) -> bytes:
+    """The body's bytes, or a 413 problem. Never reads more than `max_bytes` + 1."""
+    too_large = Problem(
+        413, "body-too-large", "Body too large", f"The body may be at most {max_bytes} bytes."
+    )
     if req.content_length is not None and req.content_length > max_bytes:
-        raise Problem(413, "body-too-large", "Body too large", f"The body may be at most {max_bytes} bytes.")
-    if req.content_type is None or not req.content_type.split(";")[0].strip().endswith(("/json", "+json")):
-        raise Problem(415, "unsupported-media-type", "Unsupported media type", "Send application/json.")
-    raw = req.bounded_stream.read(max_bytes + 1)
+        raise too_large
+    raw: bytes = req.bounded_stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        raise Problem(413, "body-too-large", "Body too large", f"The body may be at most {max_bytes} bytes.")
+        raise too_large
+    return raw
+
+
+def loads(raw: bytes) -> Any:
+    """JSON from bytes, or a 400 problem."""
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise Problem(
             400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {error}"
         ) from None
+
+
+def read_json(req: falcon.Request, max_bytes: int) -> Any:
+    """The parsed JSON body, or a 413/415/400 problem."""
+    if req.content_type is None or not req.content_type.split(";")[0].strip().endswith(("/json", "+json")):
+        raise Problem(415, "unsupported-media-type", "Unsupported media type", "Send application/json.")
+    return loads(read_raw(req, max_bytes))
 
 
 def parse_body(req: falcon.Request, model: type[M], max_bytes: int) -> M:

@@ -57,7 +57,15 @@ class Settings(BaseSettings):
     admin_api_token: SecretStr = SecretStr(DEV_SECRETS["admin_api_token"])
     cron_secret: SecretStr = SecretStr(DEV_SECRETS["cron_secret"])
 
+    stripe_webhook_secret: SecretStr | None = None
+    paystack_secret_key: SecretStr | None = None
+    razorpay_webhook_secret: SecretStr | None = None
+    standard_webhook_secret: SecretStr | None = None
+    webhook_tolerance_seconds: int = Field(300, ge=1, le=86400)
+    reconcile_after_seconds: int = Field(120, ge=5, le=86400)
+
     resend_api_key: SecretStr | None = None
+    resend_api_url: str | None = None
     email_from: str = "backroom <shop@example.com>"
     alert_email: str | None = None
     aws_s3_bucket: str | None = None
@@ -124,6 +132,18 @@ class Settings(BaseSettings):
 
     def rate(self, route_class: str) -> tuple[int, int]:
         return parse_rate(getattr(self, f"rate_limit_{route_class}"))
+
+    def webhook_secrets(self, provider: str) -> list[str]:
+        """The provider's accepted secrets (comma-separated, so a rotation can list two)."""
+        field = {
+            "stripe": self.stripe_webhook_secret,
+            "paystack": self.paystack_secret_key,
+            "razorpay": self.razorpay_webhook_secret,
+            "standard": self.standard_webhook_secret,
+        }[provider]
+        if field is None:
+            return []
+        return [part.strip() for part in field.get_secret_value().split(",") if part.strip()]
 
     def missing_services(self) -> list[str]:
         """Optional outside services that are not configured, one line each."""

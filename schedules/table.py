@@ -29,4 +29,5 @@ def schedule_table(settings: Settings) -> list[Schedule]:
     """Recurring jobs that exist so far (later job families add their rows)."""
     return [
         Schedule("stock-cleanup", settings.stock_cleanup_interval_minutes * 60),
+        Schedule("reconcile", 60),
     ]

@@ -12,16 +12,26 @@ from sqlalchemy import Engine
 
 from core.settings import Settings
 from tests.support.clock import FakeClock
+from tests.support.payloads import SECRETS
+from tests.support.resend_server import ResendServer
 from tests.support.servers import Servers, create_database, drop_database, find_servers
 
 STOREFRONT = "test-internal-secret-0123456789abcdef"
 ADMIN = "test-admin-token-0123456789abcdefghij"
 CRON = "test-cron-secret-0123"
+RESEND_KEY = "re_test_backroom_0123"
 
 
 @pytest.fixture(scope="session")
 def servers() -> Servers:
     return find_servers()
+
+
+@pytest.fixture(scope="session")
+def resend_server() -> Iterator[ResendServer]:
+    """A local HTTP server speaking Resend's API; the session's settings point at it."""
+    with ResendServer(api_key=RESEND_KEY) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -52,14 +62,21 @@ def make_settings(database_url: str, redis_url: str, **overrides: Any) -> Settin
         "rate_limit_public": "100000/minute",
         "rate_limit_webhooks": "100000/minute",
         "log_level": "WARNING",
+        "stripe_webhook_secret": SECRETS["stripe"],
+        "paystack_secret_key": SECRETS["paystack"],
+        "razorpay_webhook_secret": SECRETS["razorpay"],
+        "standard_webhook_secret": SECRETS["standard"],
+        "alert_email": "ops@example.com",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
-def settings(database: str, servers: Servers) -> Settings:
-    return make_settings(database, servers.redis_url)
+def settings(database: str, servers: Servers, resend_server: ResendServer) -> Settings:
+    return make_settings(
+        database, servers.redis_url, resend_api_key=RESEND_KEY, resend_api_url=resend_server.url
+    )
 
 
 @pytest.fixture(scope="session")

@@ -135,29 +135,11 @@ def reserve(
     if rules.is_same_request(items, {r.sku: r.quantity for r in live}):
         return ReserveOutcome(expires_at=min(r.expires_at for r in live), items=items, repeated=True)
 
-    skus = list(items)
-    on_hand = {
-        r.sku: r.stock
-        for r in session.execute(
-            text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE").bindparams(
-                bindparam("skus", expanding=True)
-            ),
-            {"skus": skus},
-        )
-    }
-    missing = [sku for sku in skus if sku not in on_hand]
+    on_hand = lock_products(session, list(items))
+    missing = [sku for sku in items if sku not in on_hand]
     if missing:
         raise UnknownSkus(missing)
-    held = {
-        r.sku: int(r.held)
-        for r in session.execute(
-            text(
-                "SELECT sku, SUM(quantity) AS held FROM reservation "
-                f"WHERE sku IN :skus AND checkout_id <> :id AND {_LIVE} GROUP BY sku"
-            ).bindparams(bindparam("skus", expanding=True)),
-            {"skus": skus, "id": checkout_id, "now": now},
-        )
-    }
+    held = held_by_others(session, list(items), checkout_id, now)
     shortages = rules.find_shortages(items, on_hand, held)
     if shortages:
         return ReserveOutcome(items=items, shortages=shortages)
@@ -172,6 +154,39 @@ def reserve(
         [{"id": checkout_id, "sku": sku, "qty": qty, "exp": expires_at} for sku, qty in items.items()],
     )
     return ReserveOutcome(expires_at=expires_at, items=items)
+
+
+def lock_products(session: Session, skus: list[str]) -> dict[str, int]:
+    """Lock the products' rows in SKU order (so two transactions never deadlock): stock by SKU."""
+    rows = session.execute(
+        text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE").bindparams(
+            bindparam("skus", expanding=True)
+        ),
+        {"skus": skus},
+    )
+    return {r.sku: r.stock for r in rows}
+
+
+def held_by_others(session: Session, skus: list[str], checkout_id: str, now: datetime) -> dict[str, int]:
+    """Units other checkouts hold live. Call after lock_products, in a new statement, so the
+    snapshot includes every hold committed by whoever held the locks before us."""
+    rows = session.execute(
+        text(
+            "SELECT sku, SUM(quantity) AS held FROM reservation "
+            f"WHERE sku IN :skus AND checkout_id <> :id AND {_LIVE} GROUP BY sku"
+        ).bindparams(bindparam("skus", expanding=True)),
+        {"skus": skus, "id": checkout_id, "now": now},
+    )
+    return {r.sku: int(r.held) for r in rows}
+
+
+def change_stock(session: Session, items: dict[str, int], sign: int) -> None:
+    """Lower (sign -1) or raise (sign +1) stock on hand; rows must already be locked.
+    The CHECK (stock >= 0) makes an oversell an error, never a negative count."""
+    session.execute(
+        text("UPDATE product SET stock = stock + :delta, updated_at = now() WHERE sku = :sku"),
+        [{"sku": sku, "delta": sign * qty} for sku, qty in items.items()],
+    )
 
 
 def release(session: Session, checkout_id: str, now: datetime) -> int | None:

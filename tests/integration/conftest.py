@@ -28,10 +28,10 @@ def broker(settings: Settings) -> RedisBroker:
     return broker
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def worker(broker: RedisBroker) -> Iterator[dramatiq.Worker]:
-    """A real Dramatiq worker consuming the session's queues from Redis."""
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    """A real Dramatiq worker consuming the session's queues from Redis, started once per process."""
+    worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=100)
     worker.start()
     yield worker
     worker.stop(timeout=10_000)

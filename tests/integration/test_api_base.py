@@ -112,3 +112,19 @@ def test_unknown_job_is_404(client):
     answer = client.simulate_post("/v1/jobs/no-such-job/run", headers=auth(CRON))
     assert answer.status_code == 404
     assert "stock-cleanup" in answer.json["detail"]
+
+
+def test_unexpected_errors_are_a_500_problem_without_internals(client):
+    class Boom:
+        auth = None
+        rate_limit = None
+
+        def on_get(self, req, resp):
+            raise RuntimeError("secret internal detail")
+
+    client.app.add_route("/boom", Boom())
+    answer = client.simulate_get("/boom")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json["type"].endswith("/internal-error")
+    assert "secret internal detail" not in answer.text

@@ -50,6 +50,7 @@ class ResendServer:
         self.request_count = 0  # every request, accepted or not
         self._lock = threading.Lock()
         self._script: deque[tuple[int | None, float]] = deque()  # (status to fail with, delay)
+        self._key_script: dict[str, deque[int]] = {}  # idempotency key -> statuses to fail with
         self._by_key: dict[str, tuple[str, str]] = {}  # idempotency key -> (body digest, email id)
         self._in_flight: set[str] = set()
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)  # bound now, served from `start()`
@@ -60,6 +61,11 @@ class ResendServer:
         """Answer the next `count` requests with `status` and a Resend-shaped error body (nothing sent)."""
         with self._lock:
             self._script.extend([(status, 0.0)] * count)
+
+    def fail_key(self, key: str, count: int, *, status: int = 500) -> None:
+        """Fail the next `count` requests carrying this Idempotency-Key (other traffic is untouched)."""
+        with self._lock:
+            self._key_script.setdefault(key, deque()).extend([status] * count)
 
     def delay_next(self, count: int, *, seconds: float) -> None:
         """Hold the next `count` requests for `seconds`, then handle them (even if the client left)."""
@@ -85,7 +91,11 @@ class ResendServer:
         """Answer one `POST` as Resend would (see the module docstring)."""
         with self._lock:
             self.request_count += 1
-            fail, delay = self._script.popleft() if self._script else (None, 0.0)
+            keyed = self._key_script.get(headers.get("idempotency-key", ""))
+            if keyed:
+                fail, delay = keyed.popleft(), 0.0
+            else:
+                fail, delay = self._script.popleft() if self._script else (None, 0.0)
         if fail is not None:
             return error(fail, f"scripted failure with status {fail}")
         if path.split("?")[0].rstrip("/") != "/emails":

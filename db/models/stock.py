@@ -1,4 +1,4 @@
-"""SQLModel tables. Integrity lives here as constraints, not in Python checks."""
+"""Stock and schedule tables. Integrity lives here as constraints, not in Python checks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     Integer,
     String,
@@ -17,15 +16,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-ID_LENGTH = 64
-
-
-def _ts(*, nullable: bool = False, default_now: bool = True) -> Column[datetime]:
-    return Column(
-        DateTime(timezone=True),
-        nullable=nullable,
-        server_default=text("now()") if default_now else None,
-    )
+from db.models.columns import ID_LENGTH, timestamp
 
 
 class Product(SQLModel, table=True):
@@ -41,8 +32,8 @@ class Product(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(200), nullable=False))
     stock: int = Field(nullable=False)
     low_stock_threshold: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    created_at: datetime | None = Field(default=None, sa_column=_ts())
-    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
+    updated_at: datetime | None = Field(default=None, sa_column=timestamp())
 
 
 class Checkout(SQLModel, table=True):
@@ -57,8 +48,8 @@ class Checkout(SQLModel, table=True):
     email: str = Field(sa_column=Column(String(320), nullable=False))
     cart_id: str | None = Field(default=None, sa_column=Column(String(ID_LENGTH), nullable=True))
     state: str = Field(default="open", sa_column=Column(String(16), nullable=False, server_default="open"))
-    created_at: datetime | None = Field(default=None, sa_column=_ts())
-    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
+    updated_at: datetime | None = Field(default=None, sa_column=timestamp())
 
 
 class Reservation(SQLModel, table=True):
@@ -93,9 +84,9 @@ class Reservation(SQLModel, table=True):
     state: str = Field(
         default="active", sa_column=Column(String(16), nullable=False, server_default="active")
     )
-    expires_at: datetime = Field(sa_column=_ts(default_now=False))
-    created_at: datetime | None = Field(default=None, sa_column=_ts())
-    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, default_now=False))
+    expires_at: datetime = Field(sa_column=timestamp(default_now=False))
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
+    ended_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
 
 
 class ScheduleRun(SQLModel, table=True):
@@ -106,7 +97,7 @@ class ScheduleRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     job_name: str = Field(sa_column=Column(String(64), nullable=False))
-    scheduled_for: datetime = Field(sa_column=_ts(default_now=False))
-    fired_at: datetime | None = Field(default=None, sa_column=_ts())
+    scheduled_for: datetime = Field(sa_column=timestamp(default_now=False))
+    fired_at: datetime | None = Field(default=None, sa_column=timestamp())
     fired_by: str = Field(sa_column=Column(String(128), nullable=False))
     message_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))

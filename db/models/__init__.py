@@ -1,0 +1,17 @@
+"""SQLModel tables, one module a family; importing this registers them all on SQLModel.metadata."""
+
+from db.models.orders import Order, OrderLine
+from db.models.outbox import EmailOutbox
+from db.models.stock import Checkout, Product, Reservation, ScheduleRun
+from db.models.webhooks import WebhookEvent
+
+__all__ = [
+    "Checkout",
+    "EmailOutbox",
+    "Order",
+    "OrderLine",
+    "Product",
+    "Reservation",
+    "ScheduleRun",
+    "WebhookEvent",
+]

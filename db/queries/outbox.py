@@ -1,0 +1,52 @@
+"""Email outbox queries: one row per email decided, keyed by its idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Session
+
+
+def add_email(session: Session, *, key: str, template: str, to: str, context: dict[str, Any]) -> int | None:
+    """Queue an email in the caller's transaction; None if that key was already queued."""
+    row = session.execute(
+        text(
+            "INSERT INTO email_outbox (idempotency_key, template, to_address, context) "
+            "VALUES (:key, :template, :to, :context) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+        ).bindparams(bindparam("context", type_=JSONB)),
+        {"key": key, "template": template, "to": to, "context": context},
+    ).scalar_one_or_none()
+    return int(row) if row is not None else None
+
+
+def get_email(session: Session, outbox_id: int) -> Any | None:
+    return session.execute(text("SELECT * FROM email_outbox WHERE id = :id"), {"id": outbox_id}).one_or_none()
+
+
+def record_attempt(
+    session: Session, outbox_id: int, *, sent_id: str | None, error: str | None, failed: bool, now: datetime
+) -> None:
+    session.execute(
+        text(
+            "UPDATE email_outbox SET attempts = attempts + 1, last_error = :error, "
+            "provider_message_id = COALESCE(:sent_id, provider_message_id), "
+            "sent_at = CASE WHEN :sent_id IS NULL THEN sent_at ELSE :now END, "
+            "state = CASE WHEN :sent_id IS NOT NULL THEN 'sent' WHEN :failed THEN 'failed' ELSE state END "
+            "WHERE id = :id"
+        ),
+        {"id": outbox_id, "sent_id": sent_id, "error": error, "failed": failed, "now": now},
+    )
+
+
+def pending_before(session: Session, cutoff: datetime, limit: int) -> list[int]:
+    rows = session.execute(
+        text(
+            "SELECT id FROM email_outbox WHERE state = 'pending' AND created_at < :cutoff "
+            "ORDER BY created_at LIMIT :n"
+        ),
+        {"cutoff": cutoff, "n": limit},
+    )
+    return [int(r.id) for r in rows]

@@ -1,0 +1,67 @@
+"""Webhook event queries: store once per (provider, event id), then settle in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Session
+
+
+def store_event(
+    session: Session,
+    *,
+    provider: str,
+    event_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    headers: dict[str, str],
+) -> int | None:
+    """The new row's id, or None for a duplicate (the unique key decides, not a lookup)."""
+    row = session.execute(
+        text(
+            "INSERT INTO webhook_event (provider, event_id, event_type, payload, headers) "
+            "VALUES (:provider, :event_id, :event_type, :payload, :headers) "
+            "ON CONFLICT ON CONSTRAINT webhook_event_once DO NOTHING RETURNING id"
+        ).bindparams(bindparam("payload", type_=JSONB), bindparam("headers", type_=JSONB)),
+        {
+            "provider": provider,
+            "event_id": event_id,
+            "event_type": event_type,
+            "payload": payload,
+            "headers": headers,
+        },
+    ).scalar_one_or_none()
+    return int(row) if row is not None else None
+
+
+def lock_event(session: Session, row_id: int) -> Any | None:
+    """Lock the event so two deliveries of its message cannot process it side by side."""
+    return session.execute(
+        text("SELECT * FROM webhook_event WHERE id = :id FOR UPDATE"), {"id": row_id}
+    ).one_or_none()
+
+
+def settle_event(
+    session: Session, row_id: int, *, state: str, note: str | None, order_id: str | None, now: datetime
+) -> None:
+    session.execute(
+        text(
+            "UPDATE webhook_event SET state = :state, note = :note, order_id = :order_id, "
+            "processed_at = :now, attempts = attempts + 1 WHERE id = :id"
+        ),
+        {"id": row_id, "state": state, "note": note, "order_id": order_id, "now": now},
+    )
+
+
+def received_before(session: Session, cutoff: datetime, limit: int) -> list[int]:
+    rows = session.execute(
+        text(
+            "SELECT id FROM webhook_event WHERE state = 'received' AND received_at < :cutoff "
+            "ORDER BY received_at LIMIT :n"
+        ),
+        {"cutoff": cutoff, "n": limit},
+    )
+    return [int(r.id) for r in rows]

@@ -15,13 +15,22 @@ from api.deps import Deps
 from api.errors import handle_unexpected, serialize_problem
 from api.ratelimit import RateLimit
 from api.request_context import RequestContext
+from api.resources.dead_letters import (
+    DeadLetterBulk,
+    DeadLetterGroups,
+    DeadLetterItem,
+    DeadLetterList,
+    DeadLetterReplay,
+)
 from api.resources.health import Health, Metrics, OpenApi, Ready
 from api.resources.jobs import JobRun
+from api.resources.operations import Queues, Schedules
 from api.resources.orders import CheckoutOrder, Order, OrderCancel
 from api.resources.products import Product
 from api.resources.reservations import Reservation
 from api.resources.webhooks import Webhook
 from core.clock import utcnow
+from core.dead_letters import DeadLetters
 from core.logging import announce, configure_logging
 from core.settings import Settings, load_settings
 from db.engine import make_engine
@@ -40,7 +49,34 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     ("/v1/orders/{order_id}", Order),
     ("/v1/orders/{order_id}/cancel", OrderCancel),
     ("/v1/checkouts/{checkout_id}/order", CheckoutOrder),
+    ("/v1/admin/dead-letters", lambda d: DeadLetterList(dead_letter_service(d), d.settings.max_body_bytes)),
+    (
+        "/v1/admin/dead-letters/groups",
+        lambda d: DeadLetterGroups(dead_letter_service(d), d.settings.max_body_bytes),
+    ),
+    (
+        "/v1/admin/dead-letters/replay",
+        lambda d: DeadLetterBulk(dead_letter_service(d), d.settings.max_body_bytes, "replay"),
+    ),
+    (
+        "/v1/admin/dead-letters/purge",
+        lambda d: DeadLetterBulk(dead_letter_service(d), d.settings.max_body_bytes, "purge"),
+    ),
+    (
+        "/v1/admin/dead-letters/{dead_letter_id:int(min=1)}",
+        lambda d: DeadLetterItem(dead_letter_service(d), d.settings.max_body_bytes),
+    ),
+    (
+        "/v1/admin/dead-letters/{dead_letter_id:int(min=1)}/replay",
+        lambda d: DeadLetterReplay(dead_letter_service(d), d.settings.max_body_bytes),
+    ),
+    ("/v1/admin/queues", Queues),
+    ("/v1/admin/schedules", Schedules),
 ]
+
+
+def dead_letter_service(deps: Deps) -> DeadLetters:
+    return DeadLetters(deps.engine, deps.broker)
 
 
 def create_app(

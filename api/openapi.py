@@ -8,10 +8,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from api.schemas import (
+    BulkIn,
     JobRunOut,
     OrderOut,
     ProductIn,
     ProductOut,
+    ReplayIn,
     ReservationIn,
     ReservationOut,
     ShortageOut,
@@ -194,6 +196,7 @@ def _paths() -> dict[str, Any]:
                 params=("checkout_id",),
             ),
         },
+        **_admin_paths(),
         "/v1/jobs/{name}/run": {
             "post": _op(
                 "Enqueue a recurring job now",
@@ -201,6 +204,89 @@ def _paths() -> dict[str, Any]:
                 security="cron",
                 params=("name",),
             ),
+        },
+    }
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+FILTER_PARAMS = [
+    _query("actor", {"type": "string"}, "actor name, e.g. webhooks.process"),
+    _query("queue", {"type": "string"}, "queue name"),
+    _query("exception_type", {"type": "string"}, "exception type, e.g. TimeoutError"),
+    _query("fingerprint", {"type": "string"}, "failure group"),
+    _query("state", {"type": "string", "enum": ["dead", "replayed"]}, "entry state"),
+    _query("since", {"type": "string", "format": "date-time"}, "last failure at or after (with offset)"),
+    _query("until", {"type": "string", "format": "date-time"}, "last failure before (with offset)"),
+]
+DL_ID = {
+    "name": "dead_letter_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def _admin_paths() -> dict[str, Any]:
+    obj = {"type": "object"}
+    listing = _op(
+        "Dead letters, newest first",
+        {"200": _json(obj, "`items` and `next_before`"), **_problems(422)},
+        security="admin",
+    )
+    listing["parameters"] = [
+        *FILTER_PARAMS,
+        _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (50)"),
+        _query("before", {"type": "integer"}, "the last id of the previous page"),
+    ]
+    grouped = _op("Dead-letter counts by fingerprint", {"200": _json(obj, "`groups`")}, security="admin")
+    grouped["parameters"] = FILTER_PARAMS
+    one = _op(
+        "One dead letter with traceback and replay history",
+        {"200": _json(obj, "the entry"), **_problems(404)},
+        security="admin",
+    )
+    purge_one = _op("Purge one (audited)", {"200": _json(obj, "purged"), **_problems(404)}, security="admin")
+    replay_one = _op(
+        "Replay one: the original message, a fresh retry budget",
+        {"202": _json(obj, "`message_id` of the new message"), **_problems(404, 409)},
+        security="admin",
+        body=_ref(ReplayIn),
+    )
+    replay_one["requestBody"]["required"] = False
+    for op in (one, purge_one, replay_one):
+        op["parameters"] = [DL_ID]
+    bulk = {
+        action: _op(
+            f"{action.capitalize()} every entry matching a filter; dry_run previews",
+            {"200": _json(obj, "`matched` and `sample` (dry run) or the counts")},
+            security="admin",
+            body=_ref(BulkIn),
+        )
+        for action in ("replay", "purge")
+    }
+    return {
+        "/v1/admin/dead-letters": {"get": listing},
+        "/v1/admin/dead-letters/groups": {"get": grouped},
+        "/v1/admin/dead-letters/{dead_letter_id}": {"get": one, "delete": purge_one},
+        "/v1/admin/dead-letters/{dead_letter_id}/replay": {"post": replay_one},
+        "/v1/admin/dead-letters/replay": {"post": bulk["replay"]},
+        "/v1/admin/dead-letters/purge": {"post": bulk["purge"]},
+        "/v1/admin/queues": {
+            "get": _op(
+                "Per queue: ready, delayed, in_flight, dead, oldest_age_seconds",
+                {"200": _json(obj, "`queues`")},
+                security="admin",
+            )
+        },
+        "/v1/admin/schedules": {
+            "get": _op(
+                "Recurring jobs: trigger, next run, paused, recent runs",
+                {"200": _json(obj, "`schedules`")},
+                security="admin",
+            )
         },
     }
 

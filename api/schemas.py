@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from api.validation import ID_PATTERN
 
@@ -85,3 +86,33 @@ class OrderOut(BaseModel):
 class WebhookAck(BaseModel):
     received: bool
     duplicate: bool
+
+
+class DeadLetterFilterIn(Strict):
+    """Criteria AND together; times bound the last failure."""
+
+    model_config = ConfigDict(extra="forbid")  # not strict: times arrive as ISO strings
+
+    actor: str | None = Field(default=None, max_length=200)
+    queue: str | None = Field(default=None, max_length=100)
+    exception_type: str | None = Field(default=None, max_length=200)
+    fingerprint: str | None = Field(default=None, max_length=16)
+    state: Literal["dead", "replayed"] | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+
+
+class ReplayIn(Strict):
+    reason: str | None = Field(default=None, max_length=500)
+    force: bool = False
+
+
+class BulkIn(Strict):
+    """`filter` must name at least one criterion unless `all` is true."""
+
+    filter: DeadLetterFilterIn = Field(default_factory=lambda: DeadLetterFilterIn())
+    all: bool = False
+    dry_run: bool = False
+    reason: str | None = Field(default=None, max_length=500)
+    force: bool = False
+    limit: int = Field(1000, ge=1, le=100_000)

@@ -7,6 +7,8 @@ process with one line naming the variable and what is wrong with it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import sys
 from typing import Literal
@@ -109,6 +111,17 @@ class Settings(BaseSettings):
             ("postgresql://", "postgresql+psycopg://", "postgres://")
         ):
             raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("standard_webhook_secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        for part in value.get_secret_value().split(",") if value else []:
+            key = part.strip().removeprefix("whsec_")
+            try:
+                base64.b64decode(key, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("each secret must be whsec_ followed by base64") from None
         return value
 
     @field_validator("redis_url")

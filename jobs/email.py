@@ -33,8 +33,8 @@ def send(outbox_id: int) -> None:
     if row.state != "pending":
         log.info("email.skip", outbox_id=outbox_id, state=row.state)
         return
-    message = render(row.template, dict(row.context))
     try:
+        message = render(row.template, dict(row.context))
         sent_id = send_email(
             db.settings,
             to=row.to_address,
@@ -43,7 +43,7 @@ def send(outbox_id: int) -> None:
             text=message.text,
             idempotency_key=row.idempotency_key,
         )
-    except EmailRejected as error:
+    except (EmailRejected, PermanentError) as error:  # a 4xx or a template that cannot render
         with db.transaction() as session:
             outbox.record_attempt(
                 session, outbox_id, sent_id=None, error=str(error), failed=True, now=utcnow()

@@ -18,6 +18,7 @@ from dramatiq.middleware import (
 
 from core.settings import Settings
 from worker.database import Database
+from worker.failure_ledger import FailureLedger
 from worker.log_context import LogContext
 from worker.retry_policy import RetryPolicy
 
@@ -25,9 +26,12 @@ from worker.retry_policy import RetryPolicy
 def build_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> RedisBroker:
     """The RedisBroker with backroom's middleware, for processes that only enqueue.
 
-    `extra_middleware` is the hook point for cross-cutting additions (the
-    failure ledger). Nothing here talks to Redis; the client connects on first use.
+    `extra_middleware` is the hook point for more cross-cutting work; it sees a message after
+    the retry policy has decided on it. Nothing here talks to Redis; the client connects on first use.
     """
+    database = Database(settings)
+    # Order matters: after-hooks run in reverse, so RetryPolicy (last) decides a message's
+    # fate before the FailureLedger (and any extra middleware) sees it.
     middleware: list[dramatiq.Middleware] = [
         AgeLimit(),
         TimeLimit(time_limit=settings.job_time_limit_ms),
@@ -36,9 +40,10 @@ def build_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middlew
         Pipelines(),
         CurrentMessage(),
         LogContext(),
-        Database(settings),
-        RetryPolicy(settings),
+        database,
+        FailureLedger(database),
         *extra_middleware,
+        RetryPolicy(settings),
     ]
     if settings.worker_metrics_port:
         # Dramatiq's exporter reads its port from the environment when imported.

@@ -8,6 +8,7 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Retries
 
+from core.clock import utcnow
 from core.errors import PermanentError
 from core.settings import Settings
 
@@ -54,6 +55,9 @@ class RetryPolicy(Retries):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
+        if exception is not None:
+            # Kept in the message's options across retries, for the failure ledger.
+            message.options.setdefault("first_failed_at", utcnow().isoformat())
         if isinstance(exception, PermanentError):
             message.options["retries"] = message.options.get("retries", 0) + 1
             message.options["permanent_failure"] = True

@@ -1,5 +1,6 @@
 """SQLModel tables, one module a family; importing this registers them all on SQLModel.metadata."""
 
+from db.models.dead_letters import DeadLetter, DeadLetterAction
 from db.models.orders import Order, OrderLine
 from db.models.outbox import EmailOutbox
 from db.models.stock import Checkout, Product, Reservation, ScheduleRun
@@ -7,6 +8,8 @@ from db.models.webhooks import WebhookEvent
 
 __all__ = [
     "Checkout",
+    "DeadLetter",
+    "DeadLetterAction",
     "EmailOutbox",
     "Order",
     "OrderLine",

@@ -78,9 +78,11 @@ def test_openapi_documents_every_route_and_method(client):
     document = client.simulate_get("/openapi.json").json
     assert document["openapi"].startswith("3.1")
     app = client.app
-    for path, _factory in ROUTES:
+    for template, _factory in ROUTES:
+        path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", template)  # drop Falcon converters
         assert path in document["paths"], path
-        resource = app._router.find(path.replace("{", "").replace("}", ""))
+        sample = re.sub(r"\{\w+:int[^}]*\}", "1", template)
+        resource = app._router.find(re.sub(r"\{(\w+)\}", r"x-\1", sample))
         methods = (
             {
                 m.lower()

@@ -60,3 +60,12 @@ def test_a_4xx_fails_at_once_and_marks_the_row_failed(engine, broker, worker, re
     row = wait_for(lambda: (r := _row(engine, outbox_id)).state == "failed" and r, what="failed email")
     assert row.attempts == 1 and row.last_error
     assert not [e for e in resend_server.emails if e.idempotency_key == key]
+
+
+def test_an_email_that_cannot_render_fails_once_and_is_not_retried(engine, broker, worker, resend_server):
+    key = f"test/{uuid.uuid4().hex}"
+    with transaction(engine) as s:
+        outbox_id = add_email(s, key=key, template="payment_failed", to="ada@example.com", context={})
+    send_email_message(broker, outbox_id)
+    row = wait_for(lambda: (r := _row(engine, outbox_id)).state == "failed" and r, what="failed render")
+    assert row.attempts == 1 and "checkout_id" in row.last_error

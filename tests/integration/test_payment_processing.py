@@ -162,7 +162,8 @@ def test_a_refund_marks_the_order_refunded_and_restocks_once(shop):
     shop.post("razorpay", "refunded", checkout)
     shop.post("razorpay", "refunded", checkout)  # a second refund event changes nothing
     rows = shop.settled(checkout)
-    assert [r.state for r in rows] == ["processed", "processed", "ignored"]
+    # The payment, then two refund events in whichever order the worker threads took them.
+    assert rows[0].state == "processed" and sorted(r.state for r in rows[1:]) == ["ignored", "processed"]
     assert shop.order(checkout).json["state"] == "refunded"
     assert shop.stock(sku)["stock"] == 4
 

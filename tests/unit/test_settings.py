@@ -86,3 +86,15 @@ def test_env_example_lists_every_setting():
     named = {line.lstrip("# ").split("=", 1)[0] for line in text.splitlines() if "=" in line}
     missing = {name.upper() for name in Settings.model_fields} - named
     assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_standard_webhook_secret_must_be_whsec_base64():
+    assert settings(standard_webhook_secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    with pytest.raises(ValueError, match="base64"):
+        settings(standard_webhook_secret="whsec_not base64!!")
+
+
+def test_webhook_secrets_split_on_commas_for_rotation():
+    s = settings(paystack_secret_key="sk_new, sk_old ,")
+    assert s.webhook_secrets("paystack") == ["sk_new", "sk_old"]
+    assert s.webhook_secrets("stripe") == []

@@ -1,0 +1,160 @@
+"""Dead-letter operations: the one service the CLI, the API and the operator page all call."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+from sqlalchemy import Engine
+
+from core.logging import get_logger
+from core.rules.dead_letters import may_replay, replay_options
+from db.engine import transaction
+from db.queries import dead_letters as q
+from db.queries.dead_letters import Filter
+
+log = get_logger("backroom.dead_letters")
+BATCH = 100
+
+
+class NotFound(Exception):
+    pass
+
+
+class AlreadyReplayed(Exception):
+    """The entry was replayed before; replaying it again needs `force`."""
+
+
+@dataclass
+class DeadLetters:
+    engine: Engine
+    broker: dramatiq.Broker
+
+    def page(self, where: Filter, *, limit: int = 50, before: int | None = None) -> dict[str, Any]:
+        with transaction(self.engine) as session:
+            items = q.page(session, where, limit=limit, before=before)
+        return {"items": items, "next_before": items[-1]["id"] if len(items) == limit else None}
+
+    def groups(self, where: Filter) -> list[dict[str, Any]]:
+        with transaction(self.engine) as session:
+            return q.groups(session, where)
+
+    def show(self, dead_letter_id: int) -> dict[str, Any]:
+        with transaction(self.engine) as session:
+            entry = q.get(session, dead_letter_id)
+            if entry is None:
+                raise NotFound(dead_letter_id)
+            entry["history"] = q.history(session, dead_letter_id)
+        return entry
+
+    def replay(self, dead_letter_id: int, *, by: str, reason: str | None = None, force: bool = False) -> str:
+        """Re-enqueue the original message with a fresh retry budget: the new message id.
+
+        The entry is locked and marked replayed (with an audit row) in one transaction, so two
+        operators pressing the button at once replay it once; the message is sent after commit.
+        """
+        with transaction(self.engine) as session:
+            entry = q.get(session, dead_letter_id, lock=True)
+            if entry is None:
+                raise NotFound(dead_letter_id)
+            if not may_replay(entry["state"], force):
+                raise AlreadyReplayed(dead_letter_id)
+            message: dramatiq.Message[Any] = dramatiq.Message(
+                queue_name=entry["queue"],
+                actor_name=entry["actor"],
+                args=tuple(entry["args"]),
+                kwargs=entry["kwargs"],
+                options=replay_options(entry["options"], dead_letter_id),
+            )
+            q.mark_replayed(session, dead_letter_id)
+            q.audit(
+                session,
+                dead_letter_id=dead_letter_id,
+                message_id=entry["message_id"],
+                action="replay",
+                by=by,
+                reason=reason,
+                forced=force and entry["state"] != "dead",
+                new_message_id=message.message_id,
+            )
+        self.broker.enqueue(message)
+        log.info(
+            "dead_letter.replayed", dead_letter_id=dead_letter_id, new_message_id=message.message_id, by=by
+        )
+        return message.message_id
+
+    def replay_many(
+        self,
+        where: Filter,
+        *,
+        by: str,
+        reason: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        limit: int = 1000,
+        per_second: float = 50.0,
+    ) -> dict[str, Any]:
+        """Dry run: how many match, and a sample. Otherwise replay in batches at a bounded rate."""
+        if not force and where.state is None:
+            where = Filter(**{**where.__dict__, "state": "dead"})
+        if dry_run:
+            return self._preview(where, limit)
+        replayed: list[str] = []
+        skipped, after = 0, 0
+        while len(replayed) + skipped < limit:
+            started = time.monotonic()
+            with transaction(self.engine) as session:
+                batch = q.ids(session, where, min(BATCH, limit - len(replayed) - skipped), after=after)
+            if not batch:
+                break
+            for dead_letter_id in batch:
+                try:
+                    replayed.append(self.replay(dead_letter_id, by=by, reason=reason, force=force))
+                except (AlreadyReplayed, NotFound):
+                    skipped += 1
+            after = batch[-1]
+            # Bounded rate: a flood of replays must not swamp the queues it feeds.
+            time.sleep(max(0.0, len(batch) / per_second - (time.monotonic() - started)))
+        return {"replayed": len(replayed), "skipped": skipped, "message_ids": replayed}
+
+    def purge(self, dead_letter_id: int, *, by: str, reason: str | None = None) -> None:
+        with transaction(self.engine) as session:
+            entry = q.get(session, dead_letter_id, lock=True)
+            if entry is None:
+                raise NotFound(dead_letter_id)
+            q.audit(
+                session,
+                dead_letter_id=dead_letter_id,
+                message_id=entry["message_id"],
+                action="purge",
+                by=by,
+                reason=reason,
+            )
+            q.delete(session, dead_letter_id)
+
+    def purge_many(
+        self, where: Filter, *, by: str, reason: str | None = None, dry_run: bool = False, limit: int = 10_000
+    ) -> dict[str, Any]:
+        if dry_run:
+            return self._preview(where, limit)
+        purged = 0
+        while purged < limit:
+            with transaction(self.engine) as session:
+                batch = q.ids(session, where, min(BATCH, limit - purged))
+            if not batch:
+                break
+            for dead_letter_id in batch:
+                try:
+                    self.purge(dead_letter_id, by=by, reason=reason)
+                    purged += 1
+                except NotFound:
+                    pass
+        return {"purged": purged}
+
+    def _preview(self, where: Filter, limit: int) -> dict[str, Any]:
+        with transaction(self.engine) as session:
+            matched = q.count(session, where)
+            sample = q.page(session, where, limit=5, before=None)
+        return {"dry_run": True, "matched": matched, "would_affect": min(matched, limit), "sample": sample}

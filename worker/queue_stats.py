@@ -1,0 +1,68 @@
+"""Queue depth read straight from the Redis broker's keys: ready, delayed, in flight, dead, oldest age."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from dramatiq.brokers.redis import RedisBroker
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    queue: str
+    ready: int
+    delayed: int
+    in_flight: int
+    dead_in_redis: int
+    oldest_age_seconds: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _oldest_age(broker: RedisBroker, key: str, now_ms: int) -> float | None:
+    """Age of the message at the head of the ready list (pushed right, popped left: the oldest)."""
+    head = broker.client.lindex(key, 0)
+    if head is None:
+        return None
+    raw = broker.client.hget(f"{key}.msgs", head)
+    if raw is None:
+        return None
+    try:
+        enqueued = int(json.loads(raw)["message_timestamp"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return max(0.0, (now_ms - enqueued) / 1000)
+
+
+def queue_stats(broker: RedisBroker, queues: list[str], now_ms: int | None = None) -> list[QueueStats]:
+    """One row per queue. In flight counts messages workers have fetched and not yet acked."""
+    now_ms = now_ms or int(time.time() * 1000)
+    ns, client = broker.namespace, broker.client
+    workers = [
+        w.decode() if isinstance(w, bytes) else w for w in client.zrange(f"{ns}:__heartbeats__", 0, -1)
+    ]
+    stats = []
+    for queue in queues:
+        pipe = client.pipeline()
+        pipe.llen(f"{ns}:{queue}")
+        pipe.llen(f"{ns}:{queue}.DQ")
+        pipe.zcard(f"{ns}:{queue}.XQ")
+        for worker in workers:
+            pipe.scard(f"{ns}:__acks__.{worker}.{queue}")
+            pipe.scard(f"{ns}:__acks__.{worker}.{queue}.DQ")
+        ready, delayed, dead, *acked = pipe.execute()
+        stats.append(
+            QueueStats(
+                queue,
+                int(ready),
+                int(delayed),
+                int(sum(acked)),
+                int(dead),
+                _oldest_age(broker, f"{ns}:{queue}", now_ms),
+            )
+        )
+    return stats

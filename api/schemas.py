@@ -88,7 +88,7 @@ class WebhookAck(BaseModel):
     duplicate: bool
 
 
-class DeadLetterFilterIn(Strict):
+class DeadLetterFilterIn(BaseModel):
     """Criteria AND together; times bound the last failure."""
 
     model_config = ConfigDict(extra="forbid")  # not strict: times arrive as ISO strings

@@ -6,6 +6,8 @@ import argparse
 import secrets
 import sys
 
+from core.cli_ops import add_parsers
+
 
 def cmd_secrets(args: argparse.Namespace) -> int:
     """Print fresh values for every secret, ready to paste into .env."""
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     job_run = jobs.add_parser("run", help="enqueue a recurring job now")
     job_run.add_argument("name")
     job_run.set_defaults(func=cmd_jobs_run)
+    add_parsers(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ import falcon
 import redis
 from sqlalchemy import Engine
 
+from api.admin_page.views import admin_routes
 from api.auth import BearerAuth
 from api.deps import Deps
 from api.errors import handle_unexpected, serialize_problem
@@ -99,7 +100,7 @@ def create_app(
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
-    for path, factory in ROUTES:
+    for path, factory in [*ROUTES, *admin_routes()]:
         app.add_route(path, factory(deps))
     return app
 

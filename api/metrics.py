@@ -1,17 +1,19 @@
-"""Gauges read at scrape time: queue depth per queue, live reservations."""
+"""Gauges read at scrape time: queue depth and age, live reservations, dead letters, replays."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from api.deps import Deps
 from core.logging import get_logger
 from db.engine import transaction
+from db.queries import dead_letters
 from db.queries.stock import live_reserved_total
 from jobs.catalog import queues
+from worker.queue_stats import queue_stats
 
 log = get_logger("backroom.api.metrics")
 
@@ -25,21 +27,31 @@ class BackroomCollector:
         self.registry.register(self)
 
     def collect(self) -> Iterator[Metric]:
-        depth = GaugeMetricFamily(
-            "backroom_queue_depth", "Messages waiting per queue", labels=["queue", "kind"]
+        depth = GaugeMetricFamily("backroom_queue_depth", "Messages per queue", labels=["queue", "kind"])
+        age = GaugeMetricFamily(
+            "backroom_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
         )
-        namespace = self.deps.settings.redis_namespace
         try:
-            for queue in queues():
-                depth.add_metric([queue, "ready"], self.deps.redis.llen(f"{namespace}:{queue}"))
-                depth.add_metric([queue, "delayed"], self.deps.redis.llen(f"{namespace}:{queue}.DQ"))
+            for stats in queue_stats(self.deps.broker, queues()):  # type: ignore[arg-type]
+                for kind in ("ready", "delayed", "in_flight"):
+                    depth.add_metric([stats.queue, kind], getattr(stats, kind))
+                age.add_metric([stats.queue], stats.oldest_age_seconds or 0.0)
         except Exception as error:
             log.warning("metrics.redis_unavailable", error=str(error))
         yield depth
+        yield age
         reserved = GaugeMetricFamily("backroom_reserved_units", "Units held by live reservations")
+        dead = GaugeMetricFamily("backroom_dead_letters", "Dead letters not yet replayed", labels=["actor"])
+        replays = CounterMetricFamily("backroom_dead_letter_replays", "Dead-letter replays so far")
         try:
             with transaction(self.deps.engine) as session:
                 reserved.add_metric([], live_reserved_total(session, self.deps.now()))
+                totals = dead_letters.totals(session)
+            for actor, count in totals["dead_by_actor"].items():
+                dead.add_metric([actor], count)
+            replays.add_metric([], totals["replays"])
         except Exception as error:
             log.warning("metrics.postgres_unavailable", error=str(error))
         yield reserved
+        yield dead
+        yield replays

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     standard_webhook_secret: SecretStr | None = None
     webhook_tolerance_seconds: int = Field(300, ge=1, le=86400)
     reconcile_after_seconds: int = Field(120, ge=5, le=86400)
+    dead_letter_retention_days: int = Field(30, ge=1, le=3650)
 
     resend_api_key: SecretStr | None = None
     resend_api_url: str | None = None

@@ -32,6 +32,12 @@ JOBS: dict[str, Job] = {
             "reconcile",
             "re-enqueue intents stuck in their first state",
         ),
+        Job(
+            "dead-letter-retention",
+            "retention.dead_letters",
+            "retention",
+            "purge dead letters past retention",
+        ),
     )
 }
 

@@ -30,4 +30,5 @@ def schedule_table(settings: Settings) -> list[Schedule]:
     return [
         Schedule("stock-cleanup", settings.stock_cleanup_interval_minutes * 60),
         Schedule("reconcile", 60),
+        Schedule("dead-letter-retention", 86400, offset_seconds=3 * 3600),  # daily at 03:00 UTC
     ]

@@ -231,3 +231,65 @@ def test_schedules_show_trigger_next_run_and_recent_runs(client):
         if rows["stock-cleanup"]["recent_runs"]
         else True
     )
+
+
+def test_retention_purges_only_entries_past_the_retention_period(engine, broker, worker):
+    from datetime import UTC, datetime, timedelta
+
+    from db.queries import dead_letters as q
+    from jobs.catalog import enqueue
+
+    def entry(age_days):
+        when = datetime.now(UTC) - timedelta(days=age_days)
+        with transaction(engine) as s:
+            return q.record(
+                s,
+                {
+                    "message_id": str(uuid.uuid4()),
+                    "queue": "tests",
+                    "actor": "tests.old",
+                    "args": [],
+                    "kwargs": {},
+                    "options": {},
+                    "attempts": 1,
+                    "exception_type": "X",
+                    "exception_message": "",
+                    "traceback": "",
+                    "fingerprint": "f",
+                    "origin": "o",
+                    "first_failed_at": when,
+                    "last_failed_at": when,
+                    "replay_of": None,
+                },
+            )
+
+    old, recent = entry(45), entry(2)
+    enqueue(broker, "dead-letter-retention")
+
+    def gone():
+        with transaction(engine) as s:
+            return q.get(s, old) is None
+
+    wait_for(gone, what="the old dead letter purged")
+    with transaction(engine) as s:
+        assert q.get(s, recent) is not None
+        assert (
+            s.execute(
+                text(
+                    "SELECT performed_by FROM dead_letter_action WHERE dead_letter_id IS NULL "
+                    "AND reason = 'older than 30 days'"
+                )
+            ).first()
+            is not None
+        )
+
+
+def test_metrics_count_dead_letters_by_actor_and_replays(flaky, engine, client):
+    token = uuid.uuid4().hex
+    flaky.send(token, True)
+    wait_dead(engine, token)
+    text_ = client.simulate_get("/metrics").text
+    assert 'backroom_dead_letters{actor="tests.flaky"}' in text_
+    assert "backroom_dead_letter_replays_total" in text_
+    assert 'backroom_queue_oldest_age_seconds{queue="webhooks"}' in text_
+    assert 'backroom_queue_depth{kind="in_flight",queue="webhooks"}' in text_

@@ -70,6 +70,6 @@ def test_scheduler_has_one_job_per_schedule_row(settings, engine):
     s, broker = _fresh(settings)
     scheduler = build_scheduler(s, engine, broker)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"stock-cleanup", "reconcile"}
+    assert set(jobs) == {"stock-cleanup", "reconcile", "dead-letter-retention"}
     assert jobs["reconcile"].trigger.interval.total_seconds() == 60
     assert jobs["stock-cleanup"].trigger.interval.total_seconds() == s.stock_cleanup_interval_minutes * 60

@@ -28,3 +28,25 @@ def test_offset_moves_the_grid():
 def test_stock_cleanup_interval_comes_from_settings():
     table = {s.job: s for s in schedule_table(settings(stock_cleanup_interval_minutes=7))}
     assert table["stock-cleanup"].every_seconds == 420
+
+
+def test_every_scheduled_job_is_in_the_catalog_and_every_actor_module_declares_it():
+    import ast
+    from pathlib import Path
+
+    from jobs import ACTOR_MODULES
+    from jobs.catalog import EMAIL_ACTOR, JOBS, WEBHOOK_ACTOR
+
+    assert {s.job for s in schedule_table(settings())} <= set(JOBS)
+    declared = set()
+    for module in ACTOR_MODULES:
+        tree = ast.parse(Path(module.replace(".", "/") + ".py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg in ("actor_name", "queue_name"):
+                declared.add((node.arg, node.value.value))
+    names = {v for k, v in declared if k == "actor_name"}
+    queues = {v for k, v in declared if k == "queue_name"}
+    for job in JOBS.values():
+        assert job.actor_name in names and job.queue in queues, job
+    for actor, queue in (WEBHOOK_ACTOR, EMAIL_ACTOR):
+        assert actor in names and queue in queues

@@ -1,0 +1,1 @@
+"""The operator page at /admin: server-rendered, no build step, nothing from a CDN."""

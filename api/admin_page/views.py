@@ -1,0 +1,227 @@
+"""The operator page's resources: login, dashboard, dead letters, replay and purge with confirmation."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import falcon
+import jinja2
+
+from api.admin_page.session import COOKIE, Sessions
+from api.deps import Deps
+from api.resources.operations import queue_table, schedule_rows
+from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
+from db.queries.dead_letters import Filter
+
+HERE = Path(__file__).parent
+CSP = "default-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'"
+
+
+@cache
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+
+
+class Page:
+    """Base: cookie session instead of a bearer token (auth=None), the admin rate limit."""
+
+    auth = None
+    rate_limit = "admin"
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.sessions = Sessions(deps.settings.admin_api_token.get_secret_value())
+        self.service = DeadLetters(deps.engine, deps.broker)
+
+    def render(self, resp: falcon.Response, name: str, status: str = falcon.HTTP_200, **context: Any) -> None:
+        resp.status = status
+        resp.content_type = falcon.MEDIA_HTML
+        resp.set_header("Content-Security-Policy", CSP)
+        resp.set_header("X-Frame-Options", "DENY")
+        resp.set_header("Cache-Control", "no-store")
+        resp.text = templates().get_template(name).render(**context)
+
+    def session(self, req: falcon.Request) -> str:
+        """The session nonce, or a redirect to the login form."""
+        nonce = self.sessions.nonce(req.cookies.get(COOKIE))
+        if nonce is None:
+            raise falcon.HTTPSeeOther("/admin/login")
+        return nonce
+
+    def posted(self, req: falcon.Request) -> tuple[str, dict[str, str]]:
+        """A state-changing form post: a session and a valid CSRF token, or 403."""
+        nonce = self.session(req)
+        form = {k: str(v) for k, v in (req.get_media(default_when_empty={}) or {}).items()}
+        if not self.sessions.check_csrf(nonce, form.get("csrf")):
+            raise falcon.HTTPForbidden(
+                title="Forbidden", description="The form's CSRF token is missing or wrong."
+            )
+        return nonce, form
+
+    def by(self, nonce: str) -> str:
+        return f"web:{nonce[:8]}"
+
+
+class Login(Page):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.render(resp, "login.html", error=None)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        form = req.get_media(default_when_empty={}) or {}
+        if not self.sessions.check_token(str(form.get("token", ""))):
+            self.render(resp, "login.html", status=falcon.HTTP_401, error="That token is not valid.")
+            return
+        resp.set_cookie(
+            COOKIE,
+            self.sessions.issue(),
+            max_age=self.sessions.lifetime,
+            path="/admin",
+            secure=req.scheme == "https",
+            http_only=True,
+            same_site="Strict",
+        )
+        raise falcon.HTTPSeeOther("/admin")
+
+
+class Logout(Page):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.posted(req)
+        resp.unset_cookie(COOKIE, path="/admin")
+        raise falcon.HTTPSeeOther("/admin/login")
+
+
+class Dashboard(Page):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        nonce = self.session(req)
+        fingerprint = req.get_param("fingerprint")
+        where = Filter(fingerprint=fingerprint)
+        self.render(
+            resp,
+            "dashboard.html",
+            csrf=self.sessions.csrf(nonce),
+            queues=queue_table(self.deps),
+            groups=self.service.groups(Filter()),
+            schedules=schedule_rows(self.deps),
+            entries=self.service.page(where, limit=50)["items"],
+            fingerprint=fingerprint,
+            notice=req.get_param("notice"),
+        )
+
+
+class Entry(Page):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
+        nonce = self.session(req)
+        try:
+            entry = self.service.show(dead_letter_id)
+        except NotFound:
+            raise falcon.HTTPNotFound(
+                title="Not found", description=f"No dead letter {dead_letter_id}."
+            ) from None
+        self.render(
+            resp, "entry.html", csrf=self.sessions.csrf(nonce), entry=entry, notice=req.get_param("notice")
+        )
+
+
+class EntryAction(Page):
+    """POST replay or purge of one entry; the first post shows a confirmation, `confirm=yes` acts."""
+
+    def __init__(self, deps: Deps, action: str) -> None:
+        super().__init__(deps)
+        self.action = action
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
+        nonce, form = self.posted(req)
+        force = form.get("force") == "yes"
+        if form.get("confirm") != "yes":
+            self.render(
+                resp,
+                "confirm.html",
+                csrf=self.sessions.csrf(nonce),
+                action=self.action,
+                force=force,
+                target=f"dead letter {dead_letter_id}",
+                url=req.path,
+                back=f"/admin/dead-letters/{dead_letter_id}",
+            )
+            return
+        try:
+            if self.action == "replay":
+                self.service.replay(
+                    dead_letter_id, by=self.by(nonce), reason=form.get("reason") or None, force=force
+                )
+            else:
+                self.service.purge(dead_letter_id, by=self.by(nonce), reason=form.get("reason") or None)
+                raise falcon.HTTPSeeOther("/admin?notice=" + quote(f"Dead letter {dead_letter_id} purged."))
+        except NotFound:
+            raise falcon.HTTPNotFound(
+                title="Not found", description=f"No dead letter {dead_letter_id}."
+            ) from None
+        except AlreadyReplayed:
+            raise falcon.HTTPSeeOther(
+                f"/admin/dead-letters/{dead_letter_id}?notice="
+                + quote("Already replayed: tick 'replay again' to force it.")
+            ) from None
+        raise falcon.HTTPSeeOther(f"/admin/dead-letters/{dead_letter_id}?notice=" + quote("Replayed."))
+
+
+class GroupAction(Page):
+    """POST replay or purge of every dead entry in one fingerprint group, confirmed first."""
+
+    def __init__(self, deps: Deps, action: str) -> None:
+        super().__init__(deps)
+        self.action = action
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, fingerprint: str) -> None:
+        nonce, form = self.posted(req)
+        where = Filter(fingerprint=fingerprint, state="dead")
+        if form.get("confirm") != "yes":
+            preview = self.service.replay_many(where, by="", dry_run=True)
+            self.render(
+                resp,
+                "confirm.html",
+                csrf=self.sessions.csrf(nonce),
+                action=self.action,
+                force=False,
+                target=f"{preview['matched']} dead letters in group {fingerprint}",
+                url=req.path,
+                back="/admin",
+            )
+            return
+        if self.action == "replay":
+            done = self.service.replay_many(where, by=self.by(nonce), reason=form.get("reason") or None)
+            notice = f"Replayed {done['replayed']} dead letters."
+        else:
+            done = self.service.purge_many(where, by=self.by(nonce), reason=form.get("reason") or None)
+            notice = f"Purged {done['purged']} dead letters."
+        raise falcon.HTTPSeeOther("/admin?notice=" + quote(notice))
+
+
+class Static:
+    """The page's stylesheet, served by the app itself."""
+
+    auth = None
+    rate_limit = None
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = "text/css; charset=utf-8"
+        resp.set_header("Cache-Control", "max-age=3600")
+        resp.data = (HERE / "static" / "admin.css").read_bytes()
+
+
+def admin_routes() -> list[tuple[str, Any]]:
+    return [
+        ("/admin", Dashboard),
+        ("/admin/login", Login),
+        ("/admin/logout", Logout),
+        ("/admin/static/admin.css", lambda deps: Static()),
+        ("/admin/dead-letters/{dead_letter_id:int(min=1)}", Entry),
+        ("/admin/dead-letters/{dead_letter_id:int(min=1)}/replay", lambda deps: EntryAction(deps, "replay")),
+        ("/admin/dead-letters/{dead_letter_id:int(min=1)}/purge", lambda deps: EntryAction(deps, "purge")),
+        ("/admin/groups/{fingerprint}/replay", lambda deps: GroupAction(deps, "replay")),
+        ("/admin/groups/{fingerprint}/purge", lambda deps: GroupAction(deps, "purge")),
+    ]

@@ -213,10 +213,10 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 
 FILTER_PARAMS = [
-    _query("actor", {"type": "string"}, "actor name, e.g. webhooks.process"),
-    _query("queue", {"type": "string"}, "queue name"),
-    _query("exception_type", {"type": "string"}, "exception type, e.g. TimeoutError"),
-    _query("fingerprint", {"type": "string"}, "failure group"),
+    _query("actor", {"type": "string", "maxLength": 200}, "actor name, e.g. webhooks.process"),
+    _query("queue", {"type": "string", "maxLength": 100}, "queue name"),
+    _query("exception_type", {"type": "string", "maxLength": 200}, "exception type, e.g. TimeoutError"),
+    _query("fingerprint", {"type": "string", "maxLength": 16}, "failure group"),
     _query("state", {"type": "string", "enum": ["dead", "replayed"]}, "entry state"),
     _query("since", {"type": "string", "format": "date-time"}, "last failure at or after (with offset)"),
     _query("until", {"type": "string", "format": "date-time"}, "last failure before (with offset)"),
@@ -233,15 +233,19 @@ def _admin_paths() -> dict[str, Any]:
     obj = {"type": "object"}
     listing = _op(
         "Dead letters, newest first",
-        {"200": _json(obj, "`items` and `next_before`"), **_problems(422)},
+        {"200": _json(obj, "`items` and `next_before`"), **_problems(400, 422)},
         security="admin",
     )
     listing["parameters"] = [
         *FILTER_PARAMS,
         _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (50)"),
-        _query("before", {"type": "integer"}, "the last id of the previous page"),
+        _query("before", {"type": "integer", "minimum": 1}, "the last id of the previous page"),
     ]
-    grouped = _op("Dead-letter counts by fingerprint", {"200": _json(obj, "`groups`")}, security="admin")
+    grouped = _op(
+        "Dead-letter counts by fingerprint",
+        {"200": _json(obj, "`groups`"), **_problems(422)},
+        security="admin",
+    )
     grouped["parameters"] = FILTER_PARAMS
     one = _op(
         "One dead letter with traceback and replay history",

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    field_validator,
+)
 
 from api.validation import ID_PATTERN
 
@@ -14,14 +23,37 @@ MAX_STOCK = 1_000_000_000
 Id = Field(min_length=1, max_length=64, pattern=ID_PATTERN.pattern)
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+def _no_text(value: object) -> object:
+    # JSON Schema's "integer" admits 3.0 but not "3" or true; so do we.
+    if isinstance(value, str | bool):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_no_text)]
+
+
+class NoNul(BaseModel):
+    """PostgreSQL cannot store NUL in text: refuse it here with the field's name, not a 500 later."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class Strict(NoNul):
+    """Unknown fields are refused; integers must be JSON numbers, booleans JSON booleans."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ProductIn(Strict):
     name: str = Field(min_length=1, max_length=200)
-    stock: int = Field(ge=0, le=MAX_STOCK, description="units on hand")
-    low_stock_threshold: int = Field(0, ge=0, le=MAX_STOCK)
+    stock: JsonInt = Field(ge=0, le=MAX_STOCK, description="units on hand")
+    low_stock_threshold: JsonInt = Field(0, ge=0, le=MAX_STOCK)
 
 
 class ProductOut(BaseModel):
@@ -35,7 +67,7 @@ class ProductOut(BaseModel):
 
 class Item(Strict):
     sku: str = Id
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: JsonInt = Field(ge=1, le=MAX_QUANTITY)
 
 
 class ReservationIn(Strict):
@@ -88,7 +120,7 @@ class WebhookAck(BaseModel):
     duplicate: bool
 
 
-class DeadLetterFilterIn(BaseModel):
+class DeadLetterFilterIn(NoNul):
     """Criteria AND together; times bound the last failure."""
 
     model_config = ConfigDict(extra="forbid")  # not strict: times arrive as ISO strings
@@ -104,15 +136,15 @@ class DeadLetterFilterIn(BaseModel):
 
 class ReplayIn(Strict):
     reason: str | None = Field(default=None, max_length=500)
-    force: bool = False
+    force: StrictBool = False
 
 
 class BulkIn(Strict):
     """`filter` must name at least one criterion unless `all` is true."""
 
     filter: DeadLetterFilterIn = Field(default_factory=lambda: DeadLetterFilterIn())
-    all: bool = False
-    dry_run: bool = False
+    all: StrictBool = False
+    dry_run: StrictBool = False
     reason: str | None = Field(default=None, max_length=500)
-    force: bool = False
-    limit: int = Field(1000, ge=1, le=100_000)
+    force: StrictBool = False
+    limit: JsonInt = Field(1000, ge=1, le=100_000)

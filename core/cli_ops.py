@@ -122,6 +122,9 @@ def run_dlq(args: argparse.Namespace) -> int:
             _print(
                 service.groups(where), args.json, ("fingerprint", "count", "dead", "exception_type", "origin")
             )
+        elif args.id is not None and args.dry_run:
+            entry = service.show(args.id)
+            print(f"would {command} dead letter {entry['id']} ({entry['actor']}, state {entry['state']})")
         elif args.id is not None:
             if command == "replay":
                 print(service.replay(args.id, by=by, reason=args.reason, force=args.force))

@@ -79,7 +79,13 @@ class DeadLetters:
                 forced=force and entry["state"] != "dead",
                 new_message_id=message.message_id,
             )
-        self.broker.enqueue(message)
+        try:
+            self.broker.enqueue(message)
+        except Exception:
+            # Not sent: undo the bookkeeping so the entry can be replayed again without force.
+            with transaction(self.engine) as session:
+                q.unmark_replayed(session, dead_letter_id, entry["state"], message.message_id)
+            raise
         log.info(
             "dead_letter.replayed", dead_letter_id=dead_letter_id, new_message_id=message.message_id, by=by
         )

@@ -165,7 +165,7 @@ class Settings(BaseSettings):
         if self.resend_api_key is None:
             missing.append("RESEND_API_KEY is not set: emails are logged, not sent")
         if self.aws_s3_bucket is None:
-            missing.append("AWS_S3_BUCKET is not set: retention deletes without archiving to S3")
+            missing.append("AWS_S3_BUCKET is not set: nothing is archived to S3")
         if self.sentry_dsn is None:
             missing.append("SENTRY_DSN is not set: errors go to the logs only")
         return missing

@@ -14,8 +14,9 @@ import dramatiq
 from core.clock import utcnow
 from core.logging import get_logger
 from db.queries import outbox, webhooks
-from jobs.catalog import send_email_message, send_webhook_message
+from jobs.catalog import queues, send_email_message, send_webhook_message
 from worker.database import database
+from worker.failure_ledger import sweep_redis_dead_letters
 
 log = get_logger("backroom.jobs.reconcile")
 BATCH = 500
@@ -23,7 +24,9 @@ BATCH = 500
 
 @dramatiq.actor(actor_name="reconcile.stuck_intents", queue_name="reconcile", max_retries=2)
 def stuck_intents() -> None:
-    """Webhook events still `received` and outbox rows still `pending` after RECONCILE_AFTER_SECONDS."""
+    """Webhook events still `received` and outbox rows still `pending` after RECONCILE_AFTER_SECONDS
+    are sent again; dead letters the ledger could not record (Postgres was down) move from Redis
+    into the ledger."""
     db = database(stuck_intents.broker)
     cutoff = utcnow() - timedelta(seconds=db.settings.reconcile_after_seconds)
     with db.transaction() as session:
@@ -33,5 +36,11 @@ def stuck_intents() -> None:
         send_webhook_message(stuck_intents.broker, row_id)
     for outbox_id in emails:
         send_email_message(stuck_intents.broker, outbox_id)
-    if events or emails:
-        log.warning("reconcile.requeued", webhook_events=len(events), emails=len(emails))
+    recovered = sweep_redis_dead_letters(stuck_intents.broker, db, queues())
+    if events or emails or recovered:
+        log.warning(
+            "reconcile.requeued",
+            webhook_events=len(events),
+            emails=len(emails),
+            dead_letters_recovered=recovered,
+        )

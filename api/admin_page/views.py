@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,8 @@ class Dashboard(Page):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         nonce = self.session(req)
         fingerprint = req.get_param("fingerprint")
+        if fingerprint and not re.fullmatch(r"[0-9a-f]{1,16}", fingerprint):
+            fingerprint = None  # not a fingerprint: show everything rather than fail
         where = Filter(fingerprint=fingerprint)
         self.render(
             resp,

@@ -70,7 +70,7 @@ class DeadLetterGroups(_Admin):
     """GET: counts grouped by fingerprint, the largest group first (same filters as the list)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        keys = ("actor", "queue", "exception_type", "state", "since", "until")
+        keys = ("actor", "queue", "exception_type", "fingerprint", "state", "since", "until")
         where = to_filter({k: req.get_param(k) for k in keys if req.get_param(k) is not None})
         resp.media = {"groups": [jsonable(g) for g in self.service.groups(where)]}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import falcon
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from api.deps import Deps
 from api.errors import Problem
@@ -89,6 +89,14 @@ class Webhook:
                     payload=payload,
                     headers=kept,
                 )
+        except DataError:
+            # e.g. a \u0000 escape, which PostgreSQL's jsonb refuses: retrying cannot help.
+            raise Problem(
+                400,
+                "invalid-payload",
+                "Invalid payload",
+                "The event cannot be stored (it contains characters PostgreSQL refuses).",
+            ) from None
         except DBAPIError as error:
             log.error("webhooks.store_failed", provider=provider, error=type(error.orig).__name__)
             raise Problem(

@@ -140,6 +140,15 @@ def mark_replayed(session: Session, dead_letter_id: int) -> None:
     )
 
 
+def unmark_replayed(session: Session, dead_letter_id: int, state: str, new_message_id: str) -> None:
+    """Undo a replay whose message could not be sent."""
+    session.execute(
+        text("UPDATE dead_letter SET state = :state, replay_count = replay_count - 1 WHERE id = :id"),
+        {"id": dead_letter_id, "state": state},
+    )
+    session.execute(text("DELETE FROM dead_letter_action WHERE new_message_id = :m"), {"m": new_message_id})
+
+
 def audit(
     session: Session,
     *,

@@ -72,24 +72,29 @@ def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(fresh_s
     engine = make_engine(fresh_settings)
     checkout = _expired_hold(engine)
     env = process_env(fresh_settings)
-    start_process("worker-stock", env)
+    worker = start_process("worker-stock", env)
     first = start_process("scheduler", env)
     second = start_process("scheduler", env)  # a second scheduler must not fire the slot again
-    wait_for(lambda: _state(engine, checkout) == "expired", timeout=60, what="scheduled cleanup to run")
     logs = lambda: first.log_path.read_bytes() + second.log_path.read_bytes()  # noqa: E731
-    # Both caught up on the current slot at start; exactly one of them won it.
-    wait_for(lambda: logs().count(b"scheduler.start") == 2, timeout=30, what="both schedulers up")
-    wait_for(lambda: b"schedule.slot_taken" in logs(), timeout=30, what="the loser to skip the slot")
-    assert first.poll() is None and second.poll() is None
-    with transaction(engine) as s:
-        runs = s.execute(
-            text(
-                "SELECT count(*), count(message_id) FROM schedule_run WHERE job_name = 'stock-cleanup' "
-                "AND fired_at > now() - interval '2 minutes'"
-            )
-        ).one()
-    assert runs[0] >= 1 and runs[0] == runs[1]
-    engine.dispose()
+    try:
+        wait_for(lambda: _state(engine, checkout) == "expired", timeout=60, what="scheduled cleanup to run")
+        # Both caught up on the current slot at start; exactly one of them won it.
+        wait_for(lambda: logs().count(b"scheduler.start") == 2, timeout=30, what="both schedulers up")
+        wait_for(lambda: b"schedule.slot_taken" in logs(), timeout=30, what="the loser to skip the slot")
+        assert first.poll() is None and second.poll() is None
+        with transaction(engine) as s:
+            runs = s.execute(
+                text(
+                    "SELECT count(*), count(message_id) FROM schedule_run WHERE job_name = 'stock-cleanup' "
+                    "AND fired_at > now() - interval '2 minutes'"
+                )
+            ).one()
+        assert runs[0] >= 1 and runs[0] == runs[1]
+    except AssertionError as error:
+        tail = (logs() + worker.log_path.read_bytes()).decode(errors="replace")[-6000:]
+        raise AssertionError(f"{error}\n--- scheduler and worker logs ---\n{tail}") from None
+    finally:
+        engine.dispose()
 
 
 def test_worker_stops_cleanly_on_sigterm(settings, start_process):

@@ -293,3 +293,77 @@ def test_metrics_count_dead_letters_by_actor_and_replays(flaky, engine, client):
     assert "backroom_dead_letter_replays_total" in text_
     assert 'backroom_queue_oldest_age_seconds{queue="webhooks"}' in text_
     assert 'backroom_queue_depth{kind="in_flight",queue="webhooks"}' in text_
+
+
+def test_dead_letters_left_in_redis_while_postgres_was_down_are_recovered(engine, broker, worker):
+    from jobs.catalog import enqueue
+
+    trace = (
+        'Traceback (most recent call last):\n  File "/srv/app/jobs/email.py", line 40, in send\n'
+        "    raise TimeoutError('resend timed out')\nTimeoutError: resend timed out\n"
+    )
+    message = dramatiq.Message(
+        queue_name="email",
+        actor_name="email.send",
+        args=(424242,),
+        kwargs={},
+        options={"retries": 10, "traceback": trace, "redis_message_id": "r-1"},
+    )
+    xqueue = f"{broker.namespace}:email.XQ"
+    broker.client.zadd(xqueue, {"r-1": 1})
+    broker.client.hset(f"{xqueue}.msgs", "r-1", message.encode())
+    enqueue(broker, "reconcile")
+
+    def recorded():
+        with transaction(engine) as s:
+            return (
+                s.execute(text("SELECT * FROM dead_letter WHERE message_id = :m"), {"m": message.message_id})
+                .mappings()
+                .one_or_none()
+            )
+
+    entry = wait_for(recorded, what="the Redis dead letter in the ledger")
+    assert entry["exception_type"] == "TimeoutError" and entry["origin"] == "jobs/email.py:send"
+    assert entry["attempts"] == 10 and entry["args"] == [424242]
+    assert broker.client.zcard(xqueue) == 0 and broker.client.hlen(f"{xqueue}.msgs") == 0
+
+
+def test_a_replay_that_cannot_be_sent_is_undone(engine, settings):
+    from core.dead_letters import DeadLetters
+    from tests.conftest import make_settings
+    from worker.broker import build_broker
+
+    token = uuid.uuid4().hex
+    from datetime import UTC, datetime
+
+    from db.queries import dead_letters as q
+
+    now = datetime.now(UTC)
+    with transaction(engine) as s:
+        entry_id = q.record(
+            s,
+            {
+                "message_id": token,
+                "queue": "tests",
+                "actor": "tests.flaky",
+                "args": [token],
+                "kwargs": {},
+                "options": {},
+                "attempts": 1,
+                "exception_type": "X",
+                "exception_message": "",
+                "traceback": "",
+                "fingerprint": "f",
+                "origin": "o",
+                "first_failed_at": now,
+                "last_failed_at": now,
+                "replay_of": None,
+            },
+        )
+    redis_down = build_broker(make_settings(settings.database_url, "redis://127.0.0.1:1/0"))
+    with pytest.raises(Exception):  # noqa: B017  (whatever the Redis client raises)
+        DeadLetters(engine, redis_down).replay(entry_id, by="test")
+    with transaction(engine) as s:
+        row = q.get(s, entry_id)
+        assert row["state"] == "dead" and row["replay_count"] == 0
+        assert q.history(s, entry_id) == []

@@ -80,3 +80,8 @@ def test_missing_or_wrong_token_is_401_and_writes_nothing(client, sku, headers):
     assert answer.status_code == 401
     assert answer.headers["www-authenticate"].startswith("Bearer")
     assert client.simulate_get(f"/v1/products/{sku}", headers=H).status_code == 404
+
+
+def test_nul_characters_are_refused_by_field_not_a_500(client, sku):
+    answer = client.simulate_put(f"/v1/products/{sku}", json={"name": "Mug\u0000", "stock": 1}, headers=H)
+    assert answer.status_code == 422 and answer.json["errors"][0]["field"] == "name"

@@ -149,3 +149,16 @@ def test_webhooks_need_no_bearer_token_but_are_rate_limited(settings, engine):
         raw, headers = signed("razorpay", _payload("razorpay")[1])
         codes.append(_post(client, "razorpay", raw, headers).status_code)
     assert codes == [200, 200, 429]
+
+
+def test_a_signed_payload_postgres_cannot_store_is_400_not_a_retry_loop(client, engine):
+    from tests.support.signing import sign_paystack
+
+    raw = b'{"event": "charge.success", "data": {"id": 1, "reference": "nul\\u0000ref"}}'
+    answer = _post(
+        client,
+        "paystack",
+        raw,
+        {**sign_paystack(raw, SECRETS["paystack"]), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400 and answer.json["type"].endswith("/invalid-payload")

@@ -60,7 +60,7 @@ class ReservationBench:
         self.runs += 1
         per_thread = total // self.threads
         with transaction(self.env.engine) as session:
-            session.execute(text("TRUNCATE reservation, checkout"))
+            session.execute(text("TRUNCATE reservation, checkout CASCADE"))
         run = self.runs
 
         def work(thread: int) -> None:

@@ -3,13 +3,11 @@
 import os
 import shutil
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
-from db.engine import transaction
-from db.queries import dead_letters
 from tests.conftest import ADMIN
+from tests.support.dead_letters import insert_dead_letter
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -38,29 +36,18 @@ def browser():
 
 
 def test_log_in_find_a_dead_letter_replay_it_and_see_it_replayed(browser, web, engine, tmp_path):
-    now = datetime.now(UTC)
     marker = uuid.uuid4().hex[:10]
-    with transaction(engine) as s:
-        entry_id = dead_letters.record(
-            s,
-            {
-                "message_id": str(uuid.uuid4()),
-                "queue": "browser-tests",
-                "actor": "tests.browser",
-                "args": [marker],
-                "kwargs": {},
-                "options": {},
-                "attempts": 6,
-                "exception_type": "TimeoutError",
-                "exception_message": f"provider timed out {marker}",
-                "traceback": f"Traceback\nTimeoutError: {marker}",
-                "fingerprint": marker,
-                "origin": "jobs/email.py:send",
-                "first_failed_at": now,
-                "last_failed_at": now,
-                "replay_of": None,
-            },
-        )
+    entry_id = insert_dead_letter(
+        engine,
+        queue="browser-tests",
+        actor="tests.browser",
+        args=[marker],
+        attempts=6,
+        exception_message=f"provider timed out {marker}",
+        fingerprint=marker,
+        traceback=f"Traceback\nTimeoutError: {marker}",
+        origin="jobs/email.py:send",
+    )
     page = browser.new_page()
     page.goto(f"{web}/admin")
     assert page.url.endswith("/admin/login")

@@ -13,15 +13,8 @@ from tests.e2e.conftest import ROOT, free_port, wait_http
 from tests.support.waiting import wait_for
 
 
-def test_run_starts_embedded_servers_and_stops_them(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        BACKROOM_VAR_DIR=str(tmp_path / "var"),
-        INTERNAL_API_SECRET=STOREFRONT,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        WEB_CONCURRENCY="1",
-    )
+def start_run(tmp_path, env, port):
+    """`backroom run` (what `make run` calls) as a user starts it, its output in run.log."""
     log_path = tmp_path / "run.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -32,6 +25,19 @@ def test_run_starts_embedded_servers_and_stops_them(tmp_path):
             stderr=subprocess.STDOUT,
         )
     process.log_path = log_path  # type: ignore[attr-defined]
+    return process, log_path
+
+
+def test_run_starts_embedded_servers_and_stops_them(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        BACKROOM_VAR_DIR=str(tmp_path / "var"),
+        INTERNAL_API_SECRET=STOREFRONT,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        WEB_CONCURRENCY="1",
+    )
+    process, log_path = start_run(tmp_path, env, port)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/ready", process, timeout=180)
@@ -73,16 +79,7 @@ def test_run_uses_configured_servers_and_starts_none(tmp_path, fresh_settings):
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "WEB_CONCURRENCY": "1",
     }
-    log_path = tmp_path / "run.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "run", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    process.log_path = log_path  # type: ignore[attr-defined]
+    process, log_path = start_run(tmp_path, env, port)
     try:
         wait_http(f"http://127.0.0.1:{port}/ready", process, timeout=60)
     finally:

@@ -1,37 +1,20 @@
 """The operator page over HTTP: login, cookie flags, CSRF, confirmation before acting."""
 
 import re
-import uuid
-from datetime import UTC, datetime
 
-from db.engine import transaction
-from db.queries import dead_letters
 from tests.conftest import ADMIN
+from tests.support.dead_letters import insert_dead_letter
 
 
 def _entry(engine):
-    now = datetime.now(UTC)
-    with transaction(engine) as s:
-        return dead_letters.record(
-            s,
-            {
-                "message_id": str(uuid.uuid4()),
-                "queue": "page-tests",
-                "actor": "tests.page",
-                "args": ["<b>x</b>"],
-                "kwargs": {},
-                "options": {},
-                "attempts": 3,
-                "exception_type": "TimeoutError",
-                "exception_message": "<script>alert(1)</script>",
-                "traceback": "Traceback\nTimeoutError",
-                "fingerprint": uuid.uuid4().hex[:12],
-                "origin": "jobs/x.py:run",
-                "first_failed_at": now,
-                "last_failed_at": now,
-                "replay_of": None,
-            },
-        )
+    return insert_dead_letter(
+        engine,
+        queue="page-tests",
+        actor="tests.page",
+        args=["<b>x</b>"],
+        attempts=3,
+        exception_message="<script>alert(1)</script>",
+    )
 
 
 def _login(client):

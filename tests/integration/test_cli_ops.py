@@ -2,13 +2,11 @@
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
 from core.cli import main
-from db.engine import transaction
-from db.queries import dead_letters
+from tests.support.dead_letters import insert_dead_letter
 
 
 @pytest.fixture
@@ -30,29 +28,18 @@ def cli(settings, monkeypatch, capsys):
     return run
 
 
-def _entry(engine, fingerprint, actor="tests.cli"):
-    now = datetime.now(UTC)
-    with transaction(engine) as s:
-        return dead_letters.record(
-            s,
-            {
-                "message_id": str(uuid.uuid4()),
-                "queue": "cli-tests",
-                "actor": actor,
-                "args": [1],
-                "kwargs": {},
-                "options": {"max_retries": 3},
-                "attempts": 4,
-                "exception_type": "TimeoutError",
-                "exception_message": "read timed out",
-                "traceback": "Traceback ...\nTimeoutError: read timed out",
-                "fingerprint": fingerprint,
-                "origin": "jobs/x.py:run",
-                "first_failed_at": now,
-                "last_failed_at": now,
-                "replay_of": None,
-            },
-        )
+def _entry(engine, fingerprint):
+    return insert_dead_letter(
+        engine,
+        queue="cli-tests",
+        actor="tests.cli",
+        args=[1],
+        options={"max_retries": 3},
+        attempts=4,
+        exception_message="read timed out",
+        fingerprint=fingerprint,
+        traceback="Traceback ...\nTimeoutError: read timed out",
+    )
 
 
 def test_list_show_and_stats(cli, engine):

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from core.errors import PermanentError
 from db.engine import transaction
 from tests.conftest import ADMIN, auth
+from tests.support.dead_letters import insert_dead_letter
 from tests.support.waiting import wait_for
 
 A = {**auth(ADMIN), "X-Operator": "oncall@example.com"}
@@ -241,27 +242,7 @@ def test_retention_purges_only_entries_past_the_retention_period(engine, broker,
 
     def entry(age_days):
         when = datetime.now(UTC) - timedelta(days=age_days)
-        with transaction(engine) as s:
-            return q.record(
-                s,
-                {
-                    "message_id": str(uuid.uuid4()),
-                    "queue": "tests",
-                    "actor": "tests.old",
-                    "args": [],
-                    "kwargs": {},
-                    "options": {},
-                    "attempts": 1,
-                    "exception_type": "X",
-                    "exception_message": "",
-                    "traceback": "",
-                    "fingerprint": "f",
-                    "origin": "o",
-                    "first_failed_at": when,
-                    "last_failed_at": when,
-                    "replay_of": None,
-                },
-            )
+        return insert_dead_letter(engine, actor="tests.old", first_failed_at=when, last_failed_at=when)
 
     old, recent = entry(45), entry(2)
     enqueue(broker, "dead-letter-retention")
@@ -330,36 +311,11 @@ def test_dead_letters_left_in_redis_while_postgres_was_down_are_recovered(engine
 
 def test_a_replay_that_cannot_be_sent_is_undone(engine, settings):
     from core.dead_letters import DeadLetters
+    from db.queries import dead_letters as q
     from tests.conftest import make_settings
     from worker.broker import build_broker
 
-    token = uuid.uuid4().hex
-    from datetime import UTC, datetime
-
-    from db.queries import dead_letters as q
-
-    now = datetime.now(UTC)
-    with transaction(engine) as s:
-        entry_id = q.record(
-            s,
-            {
-                "message_id": token,
-                "queue": "tests",
-                "actor": "tests.flaky",
-                "args": [token],
-                "kwargs": {},
-                "options": {},
-                "attempts": 1,
-                "exception_type": "X",
-                "exception_message": "",
-                "traceback": "",
-                "fingerprint": "f",
-                "origin": "o",
-                "first_failed_at": now,
-                "last_failed_at": now,
-                "replay_of": None,
-            },
-        )
+    entry_id = insert_dead_letter(engine, actor="tests.flaky", args=[uuid.uuid4().hex])
     redis_down = build_broker(make_settings(settings.database_url, "redis://127.0.0.1:1/0"))
     with pytest.raises(Exception):  # noqa: B017  (whatever the Redis client raises)
         DeadLetters(engine, redis_down).replay(entry_id, by="test")

@@ -16,7 +16,7 @@ from core.logging import get_logger
 from db.queries import outbox, webhooks
 from jobs.catalog import queues, send_email_message, send_webhook_message
 from worker.database import database
-from worker.failure_ledger import sweep_redis_dead_letters
+from worker.ledger_recovery import sweep_redis_dead_letters
 
 log = get_logger("backroom.jobs.reconcile")
 BATCH = 500

@@ -1,0 +1,97 @@
+"""The operator routes of the OpenAPI document (/v1/admin/...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.openapi_parts import json_body, operation, problems, ref
+from api.schemas import BulkIn, ReplayIn
+
+
+def query_param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+FILTER_PARAMS = [
+    query_param("actor", {"type": "string", "maxLength": 200}, "actor name, e.g. webhooks.process"),
+    query_param("queue", {"type": "string", "maxLength": 100}, "queue name"),
+    query_param("exception_type", {"type": "string", "maxLength": 200}, "exception type, e.g. TimeoutError"),
+    query_param("fingerprint", {"type": "string", "maxLength": 16}, "failure group"),
+    query_param("state", {"type": "string", "enum": ["dead", "replayed"]}, "entry state"),
+    query_param("since", {"type": "string", "format": "date-time"}, "last failure at or after (with offset)"),
+    query_param("until", {"type": "string", "format": "date-time"}, "last failure before (with offset)"),
+]
+DL_ID = {
+    "name": "dead_letter_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def admin_paths() -> dict[str, Any]:
+    obj = {"type": "object"}
+    listing = operation(
+        "Dead letters, newest first",
+        {"200": json_body(obj, "`items` and `next_before`"), **problems(400, 422)},
+        security="admin",
+    )
+    listing["parameters"] = [
+        *FILTER_PARAMS,
+        query_param("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (50)"),
+        query_param("before", {"type": "integer", "minimum": 1}, "the last id of the previous page"),
+    ]
+    grouped = operation(
+        "Dead-letter counts by fingerprint",
+        {"200": json_body(obj, "`groups`"), **problems(422)},
+        security="admin",
+    )
+    grouped["parameters"] = FILTER_PARAMS
+    one = operation(
+        "One dead letter with traceback and replay history",
+        {"200": json_body(obj, "the entry"), **problems(404)},
+        security="admin",
+    )
+    purge_one = operation(
+        "Purge one (audited)", {"200": json_body(obj, "purged"), **problems(404)}, security="admin"
+    )
+    replay_one = operation(
+        "Replay one: the original message, a fresh retry budget",
+        {"202": json_body(obj, "`message_id` of the new message"), **problems(404, 409)},
+        security="admin",
+        body=ref(ReplayIn),
+    )
+    replay_one["requestBody"]["required"] = False
+    for op in (one, purge_one, replay_one):
+        op["parameters"] = [DL_ID]
+    bulk = {
+        action: operation(
+            f"{action.capitalize()} every entry matching a filter; dry_run previews",
+            {"200": json_body(obj, "`matched` and `sample` (dry run) or the counts")},
+            security="admin",
+            body=ref(BulkIn),
+        )
+        for action in ("replay", "purge")
+    }
+    return {
+        "/v1/admin/dead-letters": {"get": listing},
+        "/v1/admin/dead-letters/groups": {"get": grouped},
+        "/v1/admin/dead-letters/{dead_letter_id}": {"get": one, "delete": purge_one},
+        "/v1/admin/dead-letters/{dead_letter_id}/replay": {"post": replay_one},
+        "/v1/admin/dead-letters/replay": {"post": bulk["replay"]},
+        "/v1/admin/dead-letters/purge": {"post": bulk["purge"]},
+        "/v1/admin/queues": {
+            "get": operation(
+                "Per queue: ready, delayed, in_flight, dead, oldest_age_seconds",
+                {"200": json_body(obj, "`queues`")},
+                security="admin",
+            )
+        },
+        "/v1/admin/schedules": {
+            "get": operation(
+                "Recurring jobs: trigger, next run, paused, recent runs",
+                {"200": json_body(obj, "`schedules`")},
+                security="admin",
+            )
+        },
+    }

@@ -1,18 +1,33 @@
 """Signed session cookies and CSRF tokens for the operator page, keyed by ADMIN_API_TOKEN.
 
-A session is `expiry.nonce.signature`; rotating ADMIN_API_TOKEN ends every session.
-The CSRF token is derived from the session nonce, so each session has its own.
+A session is `expiry.nonce.operator.signature` (operator: the name given at login, for the
+audit); rotating ADMIN_API_TOKEN ends every session. The CSRF token is derived from the
+session nonce, so each session has its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
+from dataclasses import dataclass
 
 COOKIE = "backroom_admin"
 LIFETIME_SECONDS = 8 * 3600
+_OPERATOR = re.compile(r"[^A-Za-z0-9_@+-]")
+
+
+@dataclass(frozen=True)
+class Session:
+    nonce: str
+    operator: str
+
+
+def clean_operator(name: str) -> str:
+    """Letters, digits and _@+- only (dots would break the cookie format), at most 60."""
+    return _OPERATOR.sub("", name.replace(".", "_"))[:60]
 
 
 class Sessions:
@@ -27,21 +42,25 @@ class Sessions:
     def _sign(self, text: str) -> str:
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
 
-    def issue(self, now: float | None = None) -> str:
+    def issue(self, operator: str = "", now: float | None = None) -> str:
         expires = int((now or time.time()) + self.lifetime)
-        body = f"{expires}.{secrets.token_urlsafe(16)}"
+        body = f"{expires}.{secrets.token_urlsafe(16).replace('.', '_')}.{clean_operator(operator)}"
         return f"{body}.{self._sign(body)}"
 
-    def nonce(self, cookie: str | None, now: float | None = None) -> str | None:
-        """The session's nonce if the cookie is genuine and unexpired, else None."""
-        if not cookie or cookie.count(".") != 2:
+    def open(self, cookie: str | None, now: float | None = None) -> Session | None:
+        """The session if the cookie is genuine and unexpired, else None."""
+        if not cookie or cookie.count(".") != 3:
             return None
-        expires, nonce, signature = cookie.split(".")
-        if not hmac.compare_digest(signature, self._sign(f"{expires}.{nonce}")):
+        expires, nonce, operator, signature = cookie.split(".")
+        if not hmac.compare_digest(signature, self._sign(f"{expires}.{nonce}.{operator}")):
             return None
         if not expires.isdigit() or int(expires) < (now or time.time()):
             return None
-        return nonce
+        return Session(nonce, operator)
+
+    def nonce(self, cookie: str | None, now: float | None = None) -> str | None:
+        session = self.open(cookie, now)
+        return session.nonce if session else None
 
     def csrf(self, nonce: str) -> str:
         return self._sign(f"csrf:{nonce}")

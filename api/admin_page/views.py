@@ -11,7 +11,7 @@ from urllib.parse import quote
 import falcon
 import jinja2
 
-from api.admin_page.session import COOKIE, Sessions
+from api.admin_page.session import COOKIE, Session, Sessions
 from api.deps import Deps
 from api.resources.operations import queue_table, schedule_rows
 from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
@@ -47,25 +47,27 @@ class Page:
         resp.set_header("Cache-Control", "no-store")
         resp.text = templates().get_template(name).render(**context)
 
-    def session(self, req: falcon.Request) -> str:
-        """The session nonce, or a redirect to the login form."""
-        nonce = self.sessions.nonce(req.cookies.get(COOKIE))
-        if nonce is None:
+    def session(self, req: falcon.Request) -> Session:
+        """The operator's session, or a redirect to the login form."""
+        session = self.sessions.open(req.cookies.get(COOKIE))
+        if session is None:
             raise falcon.HTTPSeeOther("/admin/login")
-        return nonce
+        return session
 
-    def posted(self, req: falcon.Request) -> tuple[str, dict[str, str]]:
+    def posted(self, req: falcon.Request) -> tuple[Session, dict[str, str]]:
         """A state-changing form post: a session and a valid CSRF token, or 403."""
-        nonce = self.session(req)
+        session = self.session(req)
         form = {k: str(v) for k, v in (req.get_media(default_when_empty={}) or {}).items()}
-        if not self.sessions.check_csrf(nonce, form.get("csrf")):
+        if not self.sessions.check_csrf(session.nonce, form.get("csrf")):
             raise falcon.HTTPForbidden(
                 title="Forbidden", description="The form's CSRF token is missing or wrong."
             )
-        return nonce, form
+        return session, form
 
-    def by(self, nonce: str) -> str:
-        return f"web:{nonce[:8]}"
+    @staticmethod
+    def by(session: Session) -> str:
+        """Who acts, for the audit: the name given at login, else the session."""
+        return f"web:{session.operator or session.nonce[:8]}"
 
 
 class Login(Page):
@@ -79,7 +81,7 @@ class Login(Page):
             return
         resp.set_cookie(
             COOKIE,
-            self.sessions.issue(),
+            self.sessions.issue(str(form.get("operator", ""))),
             max_age=self.sessions.lifetime,
             path="/admin",
             secure=req.scheme == "https",
@@ -98,7 +100,7 @@ class Logout(Page):
 
 class Dashboard(Page):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        nonce = self.session(req)
+        session = self.session(req)
         fingerprint = req.get_param("fingerprint")
         if fingerprint and not re.fullmatch(r"[0-9a-f]{1,16}", fingerprint):
             fingerprint = None  # not a fingerprint: show everything rather than fail
@@ -106,7 +108,7 @@ class Dashboard(Page):
         self.render(
             resp,
             "dashboard.html",
-            csrf=self.sessions.csrf(nonce),
+            csrf=self.sessions.csrf(session.nonce),
             queues=queue_table(self.deps),
             groups=self.service.groups(Filter()),
             schedules=schedule_rows(self.deps),
@@ -118,7 +120,7 @@ class Dashboard(Page):
 
 class Entry(Page):
     def on_get(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
-        nonce = self.session(req)
+        session = self.session(req)
         try:
             entry = self.service.show(dead_letter_id)
         except NotFound:
@@ -126,7 +128,11 @@ class Entry(Page):
                 title="Not found", description=f"No dead letter {dead_letter_id}."
             ) from None
         self.render(
-            resp, "entry.html", csrf=self.sessions.csrf(nonce), entry=entry, notice=req.get_param("notice")
+            resp,
+            "entry.html",
+            csrf=self.sessions.csrf(session.nonce),
+            entry=entry,
+            notice=req.get_param("notice"),
         )
 
 
@@ -138,13 +144,13 @@ class EntryAction(Page):
         self.action = action
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
-        nonce, form = self.posted(req)
+        session, form = self.posted(req)
         force = form.get("force") == "yes"
         if form.get("confirm") != "yes":
             self.render(
                 resp,
                 "confirm.html",
-                csrf=self.sessions.csrf(nonce),
+                csrf=self.sessions.csrf(session.nonce),
                 action=self.action,
                 force=force,
                 target=f"dead letter {dead_letter_id}",
@@ -155,10 +161,10 @@ class EntryAction(Page):
         try:
             if self.action == "replay":
                 self.service.replay(
-                    dead_letter_id, by=self.by(nonce), reason=form.get("reason") or None, force=force
+                    dead_letter_id, by=self.by(session), reason=form.get("reason") or None, force=force
                 )
             else:
-                self.service.purge(dead_letter_id, by=self.by(nonce), reason=form.get("reason") or None)
+                self.service.purge(dead_letter_id, by=self.by(session), reason=form.get("reason") or None)
                 raise falcon.HTTPSeeOther("/admin?notice=" + quote(f"Dead letter {dead_letter_id} purged."))
         except NotFound:
             raise falcon.HTTPNotFound(
@@ -180,14 +186,14 @@ class GroupAction(Page):
         self.action = action
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, fingerprint: str) -> None:
-        nonce, form = self.posted(req)
+        session, form = self.posted(req)
         where = Filter(fingerprint=fingerprint, state="dead")
         if form.get("confirm") != "yes":
             preview = self.service.replay_many(where, by="", dry_run=True)
             self.render(
                 resp,
                 "confirm.html",
-                csrf=self.sessions.csrf(nonce),
+                csrf=self.sessions.csrf(session.nonce),
                 action=self.action,
                 force=False,
                 target=f"{preview['matched']} dead letters in group {fingerprint}",
@@ -196,10 +202,10 @@ class GroupAction(Page):
             )
             return
         if self.action == "replay":
-            done = self.service.replay_many(where, by=self.by(nonce), reason=form.get("reason") or None)
+            done = self.service.replay_many(where, by=self.by(session), reason=form.get("reason") or None)
             notice = f"Replayed {done['replayed']} dead letters."
         else:
-            done = self.service.purge_many(where, by=self.by(nonce), reason=form.get("reason") or None)
+            done = self.service.purge_many(where, by=self.by(session), reason=form.get("reason") or None)
             notice = f"Purged {done['purged']} dead letters."
         raise falcon.HTTPSeeOther("/admin?notice=" + quote(notice))
 

@@ -58,6 +58,7 @@ def test_log_in_find_a_dead_letter_replay_it_and_see_it_replayed(browser, web, e
     assert page.context.cookies() == []
 
     page.fill("#token", ADMIN)
+    page.fill("#operator", "grace")
     page.click("button[type=submit]")
     page.wait_for_url(f"{web}/admin")
     cookie = next(c for c in page.context.cookies() if c["name"] == "backroom_admin")
@@ -73,5 +74,6 @@ def test_log_in_find_a_dead_letter_replay_it_and_see_it_replayed(browser, web, e
     page.click("text=Yes, replay")
     page.wait_for_url(f"**/admin/dead-letters/{entry_id}?notice=*")
     assert page.inner_text("#state") == "replayed"
-    assert "browser test" in page.inner_text("table")
+    history = page.inner_text("table")
+    assert "browser test" in history and "web:grace" in history
     page.screenshot(path=str(tmp_path / "admin-entry.png"), full_page=True)

@@ -1,18 +1,26 @@
 from api.admin_page.session import Sessions
 
 
-def test_a_session_round_trips_and_expires():
+def test_a_session_round_trips_with_its_operator_and_expires():
     sessions = Sessions("a" * 32, lifetime=60)
-    cookie = sessions.issue(now=1000)
-    assert sessions.nonce(cookie, now=1030)
+    cookie = sessions.issue("ada.lovelace@example.com", now=1000)
+    session = sessions.open(cookie, now=1030)
+    assert session is not None and session.operator == "ada_lovelace@example_com"
     assert sessions.nonce(cookie, now=1061) is None
+
+
+def test_the_operator_name_cannot_forge_a_session():
+    sessions = Sessions("a" * 32)
+    expires, nonce, _operator, signature = sessions.issue("ada").split(".")
+    assert sessions.open(f"{expires}.{nonce}.root.{signature}") is None
+    assert sessions.open(sessions.issue("x.y.z")) is not None  # dots cannot split the cookie
 
 
 def test_tampered_or_foreign_cookies_are_refused():
     sessions = Sessions("a" * 32)
     cookie = sessions.issue()
-    expires, nonce, signature = cookie.split(".")
-    assert sessions.nonce(f"{int(expires) + 999}.{nonce}.{signature}") is None
+    expires, nonce, operator, signature = cookie.split(".")
+    assert sessions.nonce(f"{int(expires) + 999}.{nonce}.{operator}.{signature}") is None
     assert sessions.nonce(Sessions("b" * 32).issue()) is None  # another token: rotation logs everyone out
     assert sessions.nonce("garbage") is None and sessions.nonce(None) is None
 

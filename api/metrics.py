@@ -11,7 +11,7 @@ from api.deps import Deps
 from core.logging import get_logger
 from db.engine import transaction
 from db.queries import dead_letters
-from db.queries.stock import live_reserved_total
+from db.queries.products import live_reserved_total
 from jobs.catalog import queues
 from worker.queue_stats import queue_stats
 

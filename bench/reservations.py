@@ -18,7 +18,8 @@ from sqlalchemy import text
 
 from bench.harness import Environment, Result, Run, alternate, run_threads
 from db.engine import transaction
-from db.queries.stock import reserve, upsert_product
+from db.queries.products import upsert_product
+from db.queries.stock import reserve
 
 STOCK = 1_000_000  # ample: no reservation in the benchmark ever meets a shortage
 TTL_SECONDS = 900

@@ -21,7 +21,8 @@ from core.rules.stock import find_shortages
 from core.settings import Settings
 from db.queries import orders as q
 from db.queries import outbox, webhooks
-from db.queries.stock import change_stock, held_by_others, lock_products
+from db.queries.products import change_stock, lock_products
+from db.queries.stock import held_by_others
 
 
 @dataclass

@@ -10,7 +10,7 @@ from api.validation import check_id
 from core.rules.orders import on_cancel
 from db.engine import transaction
 from db.queries import orders as q
-from db.queries.stock import change_stock, lock_products
+from db.queries.products import change_stock, lock_products
 
 
 def _not_found(what: str) -> Problem:

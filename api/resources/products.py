@@ -9,7 +9,7 @@ from api.errors import Problem
 from api.schemas import ProductIn, ProductOut
 from api.validation import check_id, parse_body
 from db.engine import transaction
-from db.queries import stock as queries
+from db.queries import products as queries
 
 
 class Product:

@@ -1,4 +1,4 @@
-"""Stock queries: products, reservations, expiry. Stock changes only under row locks."""
+"""Reservation queries: hold, replace, release and expire; stock changes only under row locks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from core.rules import stock as rules
+from db.queries.products import LIVE, lock_products
 
 
 class UnknownSkus(Exception):
@@ -21,57 +22,12 @@ class CheckoutClosed(Exception):
     """The checkout already became an order; its reservation cannot change."""
 
 
-@dataclass(frozen=True)
-class ProductView:
-    sku: str
-    name: str
-    stock: int
-    reserved: int
-    low_stock_threshold: int
-
-    @property
-    def available(self) -> int:
-        return rules.available(self.stock, self.reserved)
-
-
 @dataclass
 class ReserveOutcome:
     expires_at: datetime | None = None
     items: dict[str, int] = field(default_factory=dict)
     shortages: list[rules.Shortage] = field(default_factory=list)
     repeated: bool = False
-
-
-_LIVE = "state = 'active' AND expires_at > :now"
-
-
-def upsert_product(session: Session, *, sku: str, name: str, stock: int, threshold: int) -> bool:
-    """Create or replace a product's catalogue facts; True when it was created."""
-    row = session.execute(
-        text(
-            "INSERT INTO product (sku, name, stock, low_stock_threshold) VALUES (:sku, :name, :stock, :t) "
-            "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, stock = excluded.stock, "
-            "low_stock_threshold = excluded.low_stock_threshold, updated_at = now() "
-            "RETURNING (xmax = 0) AS created"
-        ),
-        {"sku": sku, "name": name, "stock": stock, "t": threshold},
-    ).one()
-    return bool(row.created)
-
-
-def product_view(session: Session, sku: str, now: datetime) -> ProductView | None:
-    row = session.execute(
-        text(
-            "SELECT p.sku, p.name, p.stock, p.low_stock_threshold, "
-            "COALESCE((SELECT SUM(quantity) FROM reservation r "
-            f"WHERE r.sku = p.sku AND {_LIVE}), 0) AS reserved "
-            "FROM product p WHERE p.sku = :sku"
-        ),
-        {"sku": sku, "now": now},
-    ).one_or_none()
-    if row is None:
-        return None
-    return ProductView(row.sku, row.name, row.stock, int(row.reserved), row.low_stock_threshold)
 
 
 def _lock_checkout(session: Session, checkout_id: str, email: str, cart_id: str | None) -> tuple[str, bool]:
@@ -128,7 +84,7 @@ def reserve(
         []
         if created
         else session.execute(
-            text(f"SELECT sku, quantity, expires_at FROM reservation WHERE checkout_id = :id AND {_LIVE}"),
+            text(f"SELECT sku, quantity, expires_at FROM reservation WHERE checkout_id = :id AND {LIVE}"),
             {"id": checkout_id, "now": now},
         ).all()
     )
@@ -156,37 +112,17 @@ def reserve(
     return ReserveOutcome(expires_at=expires_at, items=items)
 
 
-def lock_products(session: Session, skus: list[str]) -> dict[str, int]:
-    """Lock the products' rows in SKU order (so two transactions never deadlock): stock by SKU."""
-    rows = session.execute(
-        text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE").bindparams(
-            bindparam("skus", expanding=True)
-        ),
-        {"skus": skus},
-    )
-    return {r.sku: r.stock for r in rows}
-
-
 def held_by_others(session: Session, skus: list[str], checkout_id: str, now: datetime) -> dict[str, int]:
     """Units other checkouts hold live. Call after lock_products, in a new statement, so the
     snapshot includes every hold committed by whoever held the locks before us."""
     rows = session.execute(
         text(
             "SELECT sku, SUM(quantity) AS held FROM reservation "
-            f"WHERE sku IN :skus AND checkout_id <> :id AND {_LIVE} GROUP BY sku"
+            f"WHERE sku IN :skus AND checkout_id <> :id AND {LIVE} GROUP BY sku"
         ).bindparams(bindparam("skus", expanding=True)),
         {"skus": skus, "id": checkout_id, "now": now},
     )
     return {r.sku: int(r.held) for r in rows}
-
-
-def change_stock(session: Session, items: dict[str, int], sign: int) -> None:
-    """Lower (sign -1) or raise (sign +1) stock on hand; rows must already be locked.
-    The CHECK (stock >= 0) makes an oversell an error, never a negative count."""
-    session.execute(
-        text("UPDATE product SET stock = stock + :delta, updated_at = now() WHERE sku = :sku"),
-        [{"sku": sku, "delta": sign * qty} for sku, qty in items.items()],
-    )
 
 
 def release(session: Session, checkout_id: str, now: datetime) -> int | None:
@@ -221,11 +157,3 @@ def expire_batch(session: Session, now: datetime, batch_size: int) -> int:
         {"now": now, "n": batch_size},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def live_reserved_total(session: Session, now: datetime) -> int:
-    return int(
-        session.execute(
-            text(f"SELECT COALESCE(SUM(quantity), 0) FROM reservation WHERE {_LIVE}"), {"now": now}
-        ).scalar_one()
-    )

@@ -10,6 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import text
 
 from db.engine import transaction
+from db.queries import products
 from db.queries import stock as q
 
 TTL = 60
@@ -27,7 +28,7 @@ def machine(engine):
             self.holds: dict[str, tuple[dict[str, int], datetime]] = {}
             with transaction(engine) as s:
                 for sku, units in self.stock.items():
-                    q.upsert_product(s, sku=sku, name=sku, stock=units, threshold=0)
+                    products.upsert_product(s, sku=sku, name=sku, stock=units, threshold=0)
 
         def cid(self, checkout):
             return f"{self.run}-{checkout}"
@@ -84,7 +85,7 @@ def machine(engine):
         def reserved_stays_within_stock(self):
             with transaction(engine) as s:
                 for sku, units in self.stock.items():
-                    view = q.product_view(s, sku, self.now)
+                    view = products.product_view(s, sku, self.now)
                     assert 0 <= view.reserved <= units
                     assert view.reserved == self.live(sku)
                     active_rows = s.execute(

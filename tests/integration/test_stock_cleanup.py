@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from db.engine import transaction
+from db.queries import products
 from db.queries import stock as q
 from jobs.catalog import enqueue
 from tests.support.waiting import wait_for
@@ -14,7 +15,7 @@ def _setup(engine, holds):
     sku = f"sku-{uuid.uuid4().hex[:10]}"
     now = datetime.now(UTC)
     with transaction(engine) as s:
-        q.upsert_product(s, sku=sku, name=sku, stock=100, threshold=0)
+        products.upsert_product(s, sku=sku, name=sku, stock=100, threshold=0)
         for checkout, quantity, expires_in, state in holds:
             s.execute(
                 text("INSERT INTO checkout (checkout_id, email) VALUES (:c, 'x@example.com')"),

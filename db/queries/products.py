@@ -1,0 +1,84 @@
+"""Product queries: the catalogue, stock on hand and what live holds take from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, text
+from sqlmodel import Session
+
+from core.rules import stock as rules
+
+# A hold that still counts against availability.
+LIVE = "state = 'active' AND expires_at > :now"
+
+
+@dataclass(frozen=True)
+class ProductView:
+    sku: str
+    name: str
+    stock: int
+    reserved: int
+    low_stock_threshold: int
+
+    @property
+    def available(self) -> int:
+        return rules.available(self.stock, self.reserved)
+
+
+def upsert_product(session: Session, *, sku: str, name: str, stock: int, threshold: int) -> bool:
+    """Create or replace a product's catalogue facts; True when it was created."""
+    row = session.execute(
+        text(
+            "INSERT INTO product (sku, name, stock, low_stock_threshold) VALUES (:sku, :name, :stock, :t) "
+            "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, stock = excluded.stock, "
+            "low_stock_threshold = excluded.low_stock_threshold, updated_at = now() "
+            "RETURNING (xmax = 0) AS created"
+        ),
+        {"sku": sku, "name": name, "stock": stock, "t": threshold},
+    ).one()
+    return bool(row.created)
+
+
+def product_view(session: Session, sku: str, now: datetime) -> ProductView | None:
+    row = session.execute(
+        text(
+            "SELECT p.sku, p.name, p.stock, p.low_stock_threshold, "
+            "COALESCE((SELECT SUM(quantity) FROM reservation r "
+            f"WHERE r.sku = p.sku AND {LIVE}), 0) AS reserved "
+            "FROM product p WHERE p.sku = :sku"
+        ),
+        {"sku": sku, "now": now},
+    ).one_or_none()
+    if row is None:
+        return None
+    return ProductView(row.sku, row.name, row.stock, int(row.reserved), row.low_stock_threshold)
+
+
+def lock_products(session: Session, skus: list[str]) -> dict[str, int]:
+    """Lock the products' rows in SKU order (so two transactions never deadlock): stock by SKU."""
+    rows = session.execute(
+        text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE").bindparams(
+            bindparam("skus", expanding=True)
+        ),
+        {"skus": skus},
+    )
+    return {r.sku: r.stock for r in rows}
+
+
+def change_stock(session: Session, items: dict[str, int], sign: int) -> None:
+    """Lower (sign -1) or raise (sign +1) stock on hand; rows must already be locked.
+    The CHECK (stock >= 0) makes an oversell an error, never a negative count."""
+    session.execute(
+        text("UPDATE product SET stock = stock + :delta, updated_at = now() WHERE sku = :sku"),
+        [{"sku": sku, "delta": sign * qty} for sku, qty in items.items()],
+    )
+
+
+def live_reserved_total(session: Session, now: datetime) -> int:
+    return int(
+        session.execute(
+            text(f"SELECT COALESCE(SUM(quantity), 0) FROM reservation WHERE {LIVE}"), {"now": now}
+        ).scalar_one()
+    )

@@ -1,5 +1,6 @@
 """Every Procfile line works when run by itself with only the environment set."""
 
+import json
 import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -57,15 +58,37 @@ def test_release_line_migrates_a_fresh_database(servers, settings):
 
 def test_worker_line_runs_jobs_triggered_through_the_web_line(settings, engine, start_process):
     checkout = _expired_hold(engine)
-    env = process_env(settings, PORT=str(free_port()), WEB_CONCURRENCY="1")
+    env = process_env(settings, PORT=str(free_port()), WEB_CONCURRENCY="1", LOG_FORMAT="json")
     worker = start_process("worker-stock", env)
     web = start_process("web", env)
     base = f"http://127.0.0.1:{env['PORT']}"
     wait_http(f"{base}/health", web)
-    answer = requests.post(f"{base}/v1/jobs/stock-cleanup/run", headers=auth(CRON), timeout=10)
+    answer = requests.post(
+        f"{base}/v1/jobs/stock-cleanup/run", headers={**auth(CRON), "X-Request-ID": "e2e-req-1"}, timeout=10
+    )
     assert answer.status_code == 202
     wait_for(lambda: _state(engine, checkout) == "expired", timeout=60, what="worker to run the cleanup")
     assert worker.poll() is None
+    # Every job log line carries its message id and actor; every request line its request id.
+    message_id = answer.json()["message_id"]
+    job_lines = wait_for(
+        lambda: [
+            json.loads(line)
+            for line in worker.log_path.read_text().splitlines()
+            if message_id in line and line.startswith("{")
+        ],
+        what="job log lines",
+    )
+    assert all(
+        line["actor"] == "stock.cleanup_expired" and line["message_id"] == message_id for line in job_lines
+    )
+    web_lines = [
+        json.loads(line)
+        for line in web.log_path.read_text().splitlines()
+        if line.startswith("{") and '"e2e-req-1"' in line
+    ]
+    assert any(line.get("event") == "request" and line["request_id"] == "e2e-req-1" for line in web_lines)
+    assert CRON not in web.log_path.read_text()  # secrets never reach the logs
 
 
 def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(fresh_settings, start_process):

@@ -18,6 +18,7 @@ from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
 from db.queries.dead_letters import Filter
 
 HERE = Path(__file__).parent
+FINGERPRINT = re.compile(r"[0-9a-f]{1,16}")
 CSP = "default-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'"
 
 
@@ -102,7 +103,7 @@ class Dashboard(Page):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         session = self.session(req)
         fingerprint = req.get_param("fingerprint")
-        if fingerprint and not re.fullmatch(r"[0-9a-f]{1,16}", fingerprint):
+        if fingerprint and not FINGERPRINT.fullmatch(fingerprint):
             fingerprint = None  # not a fingerprint: show everything rather than fail
         where = Filter(fingerprint=fingerprint)
         self.render(
@@ -136,35 +137,55 @@ class Entry(Page):
         )
 
 
-class EntryAction(Page):
-    """POST replay or purge of one entry; the first post shows a confirmation, `confirm=yes` acts."""
+class Action(Page):
+    """A replay or purge from the page: the first post shows a confirmation, `confirm=yes` acts."""
 
     def __init__(self, deps: Deps, action: str) -> None:
         super().__init__(deps)
         self.action = action
 
+    def confirmation(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        session: Session,
+        form: dict[str, str],
+        *,
+        target: str,
+        back: str,
+    ) -> bool:
+        """Render the confirmation page unless the form already confirms; True when it rendered."""
+        if form.get("confirm") == "yes":
+            return False
+        self.render(
+            resp,
+            "confirm.html",
+            csrf=self.sessions.csrf(session.nonce),
+            action=self.action,
+            force=form.get("force") == "yes",
+            target=target,
+            url=req.path,
+            back=back,
+        )
+        return True
+
+
+class EntryAction(Action):
+    """POST replay or purge of one entry."""
+
     def on_post(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
         session, form = self.posted(req)
-        force = form.get("force") == "yes"
-        if form.get("confirm") != "yes":
-            self.render(
-                resp,
-                "confirm.html",
-                csrf=self.sessions.csrf(session.nonce),
-                action=self.action,
-                force=force,
-                target=f"dead letter {dead_letter_id}",
-                url=req.path,
-                back=f"/admin/dead-letters/{dead_letter_id}",
-            )
+        back = f"/admin/dead-letters/{dead_letter_id}"
+        if self.confirmation(req, resp, session, form, target=f"dead letter {dead_letter_id}", back=back):
             return
+        reason = form.get("reason") or None
         try:
             if self.action == "replay":
                 self.service.replay(
-                    dead_letter_id, by=self.by(session), reason=form.get("reason") or None, force=force
+                    dead_letter_id, by=self.by(session), reason=reason, force=form.get("force") == "yes"
                 )
             else:
-                self.service.purge(dead_letter_id, by=self.by(session), reason=form.get("reason") or None)
+                self.service.purge(dead_letter_id, by=self.by(session), reason=reason)
                 raise falcon.HTTPSeeOther("/admin?notice=" + quote(f"Dead letter {dead_letter_id} purged."))
         except NotFound:
             raise falcon.HTTPNotFound(
@@ -172,40 +193,30 @@ class EntryAction(Page):
             ) from None
         except AlreadyReplayed:
             raise falcon.HTTPSeeOther(
-                f"/admin/dead-letters/{dead_letter_id}?notice="
-                + quote("Already replayed: tick 'replay again' to force it.")
+                f"{back}?notice=" + quote("Already replayed: tick 'replay again' to force it.")
             ) from None
-        raise falcon.HTTPSeeOther(f"/admin/dead-letters/{dead_letter_id}?notice=" + quote("Replayed."))
+        raise falcon.HTTPSeeOther(f"{back}?notice=" + quote("Replayed."))
 
 
-class GroupAction(Page):
-    """POST replay or purge of every dead entry in one fingerprint group, confirmed first."""
-
-    def __init__(self, deps: Deps, action: str) -> None:
-        super().__init__(deps)
-        self.action = action
+class GroupAction(Action):
+    """POST replay or purge of every dead entry in one fingerprint group."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, fingerprint: str) -> None:
         session, form = self.posted(req)
+        if not FINGERPRINT.fullmatch(fingerprint):
+            raise falcon.HTTPNotFound(title="Not found", description="No such failure group.")
         where = Filter(fingerprint=fingerprint, state="dead")
-        if form.get("confirm") != "yes":
-            preview = self.service.replay_many(where, by="", dry_run=True)
-            self.render(
-                resp,
-                "confirm.html",
-                csrf=self.sessions.csrf(session.nonce),
-                action=self.action,
-                force=False,
-                target=f"{preview['matched']} dead letters in group {fingerprint}",
-                url=req.path,
-                back="/admin",
-            )
+        matched = self.service.replay_many(where, by="", dry_run=True)["matched"]
+        if self.confirmation(
+            req, resp, session, form, target=f"{matched} dead letters in group {fingerprint}", back="/admin"
+        ):
             return
+        reason = form.get("reason") or None
         if self.action == "replay":
-            done = self.service.replay_many(where, by=self.by(session), reason=form.get("reason") or None)
+            done = self.service.replay_many(where, by=self.by(session), reason=reason)
             notice = f"Replayed {done['replayed']} dead letters."
         else:
-            done = self.service.purge_many(where, by=self.by(session), reason=form.get("reason") or None)
+            done = self.service.purge_many(where, by=self.by(session), reason=reason)
             notice = f"Purged {done['purged']} dead letters."
         raise falcon.HTTPSeeOther("/admin?notice=" + quote(notice))
 

@@ -92,3 +92,26 @@ def test_actions_need_csrf_and_confirmation(client, engine):
 def test_static_css_is_served_by_the_app(client):
     answer = client.simulate_get("/admin/static/admin.css")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/css")
+
+
+def test_group_purge_confirms_with_the_count_then_purges_the_group(client, engine):
+    import uuid
+
+    fingerprint = uuid.uuid4().hex[:12]
+    ids = [insert_dead_letter(engine, fingerprint=fingerprint) for _ in range(2)]
+    jar = {k: v.value for k, v in _login(client).cookies.items()}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    csrf = _csrf(client.simulate_get("/admin", cookies=jar).text)
+    url = f"/admin/groups/{fingerprint}/purge"
+    confirm = client.simulate_post(url, body=f"csrf={csrf}", cookies=jar, headers=form)
+    assert "Purge 2 dead letters in group" in confirm.text
+    done = client.simulate_post(url, body=f"csrf={csrf}&confirm=yes", cookies=jar, headers=form)
+    assert done.status_code == 303 and "Purged%202" in done.headers["location"]
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    assert all(
+        client.simulate_get(f"/v1/admin/dead-letters/{i}", headers=admin).status_code == 404 for i in ids
+    )
+    bad = client.simulate_post(
+        "/admin/groups/not-a-fingerprint!/purge", body=f"csrf={csrf}", cookies=jar, headers=form
+    )
+    assert bad.status_code == 404

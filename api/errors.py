@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import falcon
-import structlog
 
 from core.logging import get_logger
 
@@ -89,8 +88,3 @@ def handle_unexpected(
     """Anything not an HTTPError: log it with its traceback, answer a bare 500 problem."""
     log.exception("request.unhandled_error", error_type=type(error).__name__)
     raise Problem(500, "internal-error", "Internal server error", "An unexpected error occurred.") from error
-
-
-def bind_request(request_id: str) -> None:
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=request_id)

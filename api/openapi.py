@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from api.openapi_admin import admin_paths
-from api.openapi_parts import PROBLEM, json_body, operation, problems, ref
+from api.openapi_parts import OBJECT, PROBLEM, json_body, operation, problems, ref
 from api.schemas import (
     JobRunOut,
     OrderOut,
@@ -39,13 +39,11 @@ def _paths() -> dict[str, Any]:
         }
     }
     return {
-        "/health": {
-            "get": operation("Liveness", {"200": json_body({"type": "object"}, "the process is up")})
-        },
+        "/health": {"get": operation("Liveness", {"200": json_body(OBJECT, "the process is up")})},
         "/ready": {
             "get": operation(
                 "Readiness: Postgres, Redis, migrations at head",
-                {"200": json_body({"type": "object"}, "ready"), **problems(503)},
+                {"200": json_body(OBJECT, "ready"), **problems(503)},
             )
         },
         "/metrics": {
@@ -59,9 +57,7 @@ def _paths() -> dict[str, Any]:
                 },
             )
         },
-        "/openapi.json": {
-            "get": operation("This document", {"200": json_body({"type": "object"}, "OpenAPI 3.1")})
-        },
+        "/openapi.json": {"get": operation("This document", {"200": json_body(OBJECT, "OpenAPI 3.1")})},
         "/v1/products/{sku}": {
             "put": operation(
                 "Create or replace a product and its stock on hand",
@@ -87,7 +83,7 @@ def _paths() -> dict[str, Any]:
             ),
             "delete": operation(
                 "Release the checkout's reservation now",
-                {"200": json_body({"type": "object"}, "released"), **problems(404, 409, 422)},
+                {"200": json_body(OBJECT, "released"), **problems(404, 409, 422)},
                 security="storefront",
                 params=("checkout_id",),
             ),
@@ -104,7 +100,7 @@ def _paths() -> dict[str, Any]:
                 ),
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                    "content": {"application/json": {"schema": OBJECT}},
                 },
                 "description": "Providers: stripe (Stripe-Signature), paystack (x-paystack-signature), "
                 "razorpay (X-Razorpay-Signature), standard (webhook-id, webhook-timestamp, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi_parts import json_body, operation, problems, ref
+from api.openapi_parts import OBJECT, json_body, operation, problems, ref
 from api.schemas import BulkIn, ReplayIn
 
 
@@ -30,10 +30,9 @@ DL_ID = {
 
 
 def admin_paths() -> dict[str, Any]:
-    obj = {"type": "object"}
     listing = operation(
         "Dead letters, newest first",
-        {"200": json_body(obj, "`items` and `next_before`"), **problems(400, 422)},
+        {"200": json_body(OBJECT, "`items` and `next_before`"), **problems(400, 422)},
         security="admin",
     )
     listing["parameters"] = [
@@ -43,21 +42,21 @@ def admin_paths() -> dict[str, Any]:
     ]
     grouped = operation(
         "Dead-letter counts by fingerprint",
-        {"200": json_body(obj, "`groups`"), **problems(422)},
+        {"200": json_body(OBJECT, "`groups`"), **problems(422)},
         security="admin",
     )
     grouped["parameters"] = FILTER_PARAMS
     one = operation(
         "One dead letter with traceback and replay history",
-        {"200": json_body(obj, "the entry"), **problems(404)},
+        {"200": json_body(OBJECT, "the entry"), **problems(404)},
         security="admin",
     )
     purge_one = operation(
-        "Purge one (audited)", {"200": json_body(obj, "purged"), **problems(404)}, security="admin"
+        "Purge one (audited)", {"200": json_body(OBJECT, "purged"), **problems(404)}, security="admin"
     )
     replay_one = operation(
         "Replay one: the original message, a fresh retry budget",
-        {"202": json_body(obj, "`message_id` of the new message"), **problems(404, 409)},
+        {"202": json_body(OBJECT, "`message_id` of the new message"), **problems(404, 409)},
         security="admin",
         body=ref(ReplayIn),
     )
@@ -67,7 +66,7 @@ def admin_paths() -> dict[str, Any]:
     bulk = {
         action: operation(
             f"{action.capitalize()} every entry matching a filter; dry_run previews",
-            {"200": json_body(obj, "`matched` and `sample` (dry run) or the counts")},
+            {"200": json_body(OBJECT, "`matched` and `sample` (dry run) or the counts")},
             security="admin",
             body=ref(BulkIn),
         )
@@ -83,14 +82,14 @@ def admin_paths() -> dict[str, Any]:
         "/v1/admin/queues": {
             "get": operation(
                 "Per queue: ready, delayed, in_flight, dead, oldest_age_seconds",
-                {"200": json_body(obj, "`queues`")},
+                {"200": json_body(OBJECT, "`queues`")},
                 security="admin",
             )
         },
         "/v1/admin/schedules": {
             "get": operation(
                 "Recurring jobs: trigger, next run, paused, recent runs",
-                {"200": json_body(obj, "`schedules`")},
+                {"200": json_body(OBJECT, "`schedules`")},
                 security="admin",
             )
         },

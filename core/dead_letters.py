@@ -8,6 +8,7 @@ from typing import Any
 
 import dramatiq
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from core.logging import get_logger
 from core.rules.dead_letters import may_replay, replay_options
@@ -27,6 +28,13 @@ class AlreadyReplayed(Exception):
     """The entry was replayed before; replaying it again needs `force`."""
 
 
+def _existing(session: Session, dead_letter_id: int, *, lock: bool = False) -> dict[str, Any]:
+    entry = q.get(session, dead_letter_id, lock=lock)
+    if entry is None:
+        raise NotFound(dead_letter_id)
+    return entry
+
+
 @dataclass
 class DeadLetters:
     engine: Engine
@@ -43,9 +51,7 @@ class DeadLetters:
 
     def show(self, dead_letter_id: int) -> dict[str, Any]:
         with transaction(self.engine) as session:
-            entry = q.get(session, dead_letter_id)
-            if entry is None:
-                raise NotFound(dead_letter_id)
+            entry = _existing(session, dead_letter_id)
             entry["history"] = q.history(session, dead_letter_id)
         return entry
 
@@ -56,9 +62,7 @@ class DeadLetters:
         operators pressing the button at once replay it once; the message is sent after commit.
         """
         with transaction(self.engine) as session:
-            entry = q.get(session, dead_letter_id, lock=True)
-            if entry is None:
-                raise NotFound(dead_letter_id)
+            entry = _existing(session, dead_letter_id, lock=True)
             if not may_replay(entry["state"], force):
                 raise AlreadyReplayed(dead_letter_id)
             message: dramatiq.Message[Any] = dramatiq.Message(
@@ -127,9 +131,7 @@ class DeadLetters:
 
     def purge(self, dead_letter_id: int, *, by: str, reason: str | None = None) -> None:
         with transaction(self.engine) as session:
-            entry = q.get(session, dead_letter_id, lock=True)
-            if entry is None:
-                raise NotFound(dead_letter_id)
+            entry = _existing(session, dead_letter_id, lock=True)
             q.audit(
                 session,
                 dead_letter_id=dead_letter_id,

@@ -52,7 +52,3 @@ def database(broker: dramatiq.Broker | None = None) -> Database:
         if isinstance(middleware, Database):
             return middleware
     raise RuntimeError("the broker has no Database middleware; build it with worker.setup_broker")
-
-
-def settings_of(broker: dramatiq.Broker | None = None) -> Settings:
-    return database(broker).settings

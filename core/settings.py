@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 import sys
 from typing import Literal
@@ -26,6 +27,11 @@ DEV_SECRETS = {
 SECRET_MIN_LENGTH = {"internal_api_secret": 32, "admin_api_token": 32, "cron_secret": 16}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def split_list(value: str) -> list[str]:
+    """`a, b,,c` -> ['a', 'b', 'c']: comma-separated settings (secrets in rotation, CIDRs)."""
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def parse_rate(value: str) -> tuple[int, int]:
@@ -92,6 +98,15 @@ class Settings(BaseSettings):
     rate_limit_cron: str = "60/minute"
     rate_limit_public: str = "1200/minute"
     web_concurrency: int = Field(2, ge=1, le=64)
+    # Rate-limit bucket for webhook requests whose signature fails (per client), kept apart
+    # so junk cannot push a provider's genuine events into 429.
+    rate_limit_webhooks_invalid: str = "60/minute"
+    # CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    trusted_proxies: str = ""
+    # When set, GET /metrics needs `Authorization: Bearer $METRICS_TOKEN`.
+    metrics_token: SecretStr | None = None
+    # The currency a product is priced in when its PUT names none (ISO 4217).
+    store_currency: str = Field("USD", pattern=r"^[A-Za-z]{3}$")
 
     @field_validator(
         "rate_limit_storefront",
@@ -99,6 +114,7 @@ class Settings(BaseSettings):
         "rate_limit_admin",
         "rate_limit_cron",
         "rate_limit_public",
+        "rate_limit_webhooks_invalid",
     )
     @classmethod
     def _rate_shape(cls, value: str) -> str:
@@ -124,6 +140,24 @@ class Settings(BaseSettings):
             except (binascii.Error, ValueError):
                 raise ValueError("each secret must be whsec_ followed by base64") from None
         return value
+
+    @field_validator("store_currency")
+    @classmethod
+    def _upper_currency(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for part in split_list(value):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or CIDR") from None
+        return value
+
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(part, strict=False) for part in split_list(self.trusted_proxies)]
 
     @field_validator("redis_url")
     @classmethod
@@ -157,7 +191,7 @@ class Settings(BaseSettings):
         }[provider]
         if field is None:
             return []
-        return [part.strip() for part in field.get_secret_value().split(",") if part.strip()]
+        return split_list(field.get_secret_value())
 
     def missing_services(self) -> list[str]:
         """Optional outside services that are not configured, one line each."""

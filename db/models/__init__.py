@@ -3,6 +3,7 @@
 from db.models.dead_letters import DeadLetter, DeadLetterAction
 from db.models.orders import Order, OrderLine
 from db.models.outbox import EmailOutbox
+from db.models.payments import PaymentRefund, UnmatchedPayment
 from db.models.stock import Checkout, Product, Reservation, ScheduleRun
 from db.models.webhooks import WebhookEvent
 
@@ -13,8 +14,10 @@ __all__ = [
     "EmailOutbox",
     "Order",
     "OrderLine",
+    "PaymentRefund",
     "Product",
     "Reservation",
     "ScheduleRun",
+    "UnmatchedPayment",
     "WebhookEvent",
 ]

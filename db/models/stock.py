@@ -26,12 +26,16 @@ class Product(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("stock >= 0", name="product_stock_nonnegative"),
         CheckConstraint("low_stock_threshold >= 0", name="product_threshold_nonnegative"),
+        CheckConstraint("price >= 0", name="product_price_nonnegative"),
     )
 
     sku: str = Field(sa_column=Column(String(ID_LENGTH), primary_key=True))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     stock: int = Field(nullable=False)
     low_stock_threshold: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # Minor units in `currency`; NULL for products stored before prices existed (not reservable).
+    price: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    currency: str | None = Field(default=None, sa_column=Column(String(3), nullable=True))
     created_at: datetime | None = Field(default=None, sa_column=timestamp())
     updated_at: datetime | None = Field(default=None, sa_column=timestamp())
 
@@ -47,6 +51,9 @@ class Checkout(SQLModel, table=True):
     checkout_id: str = Field(sa_column=Column(String(ID_LENGTH), primary_key=True))
     email: str = Field(sa_column=Column(String(320), nullable=False))
     cart_id: str | None = Field(default=None, sa_column=Column(String(ID_LENGTH), nullable=True))
+    # What the checkout owes, fixed when it reserved: a later price change does not move it.
+    amount: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    currency: str | None = Field(default=None, sa_column=Column(String(3), nullable=True))
     state: str = Field(default="open", sa_column=Column(String(16), nullable=False, server_default="open"))
     created_at: datetime | None = Field(default=None, sa_column=timestamp())
     updated_at: datetime | None = Field(default=None, sa_column=timestamp())

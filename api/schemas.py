@@ -20,6 +20,8 @@ from api.validation import ID_PATTERN
 
 MAX_QUANTITY = 10_000
 MAX_STOCK = 1_000_000_000
+MAX_PRICE = 10**12  # minor units: ten billion in a two-decimal currency
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 Id = Field(min_length=1, max_length=64, pattern=ID_PATTERN.pattern)
 
 
@@ -54,6 +56,10 @@ class ProductIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     stock: JsonInt = Field(ge=0, le=MAX_STOCK, description="units on hand")
     low_stock_threshold: JsonInt = Field(0, ge=0, le=MAX_STOCK)
+    price: JsonInt = Field(ge=0, le=MAX_PRICE, description="minor units (cents) of `currency`")
+    currency: str | None = Field(
+        None, pattern=CURRENCY_PATTERN, description="ISO 4217, any case; default STORE_CURRENCY"
+    )
 
 
 class ProductOut(BaseModel):
@@ -63,6 +69,8 @@ class ProductOut(BaseModel):
     reserved: int
     available: int
     low_stock_threshold: int
+    price: int | None = Field(description="minor units; null for a product stored before prices")
+    currency: str | None
 
 
 class Item(Strict):
@@ -80,6 +88,8 @@ class ReservationOut(BaseModel):
     checkout_id: str
     items: list[Item]
     expires_at: datetime
+    amount: int = Field(description="what the checkout owes, minor units, fixed at reservation")
+    currency: str
 
 
 class ShortageOut(BaseModel):
@@ -118,6 +128,41 @@ class OrderOut(BaseModel):
 class WebhookAck(BaseModel):
     received: bool
     duplicate: bool
+
+
+class MoneyOut(BaseModel):
+    amount: int | None = Field(description="minor units; null when unknown")
+    currency: str | None
+
+
+class PaymentIssueOut(BaseModel):
+    """A payment a person must look at: what was paid, what was owed, why it stopped."""
+
+    state: Literal["needs_attention", "unmatched"]
+    id: str = Field(description="the order id, or `unmatched-<n>` for a payment that matched no order")
+    provider: str
+    payment_id: str | None
+    checkout_id: str | None
+    email: str | None
+    paid: MoneyOut = Field(description="what the provider reported")
+    owed: MoneyOut = Field(description="what the checkout owed; null amount when no checkout matched")
+    reason: str
+    created_at: datetime
+
+
+class PaymentIssuesOut(BaseModel):
+    items: list[PaymentIssueOut]
+    next_offset: int | None = Field(description="`offset` of the next page; null on the last page")
+
+
+class PaymentIssuesQueryIn(NoNul):
+    """The query of GET /v1/admin/payments; strings in, as a query string gives them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["needs_attention", "unmatched"] | None = None
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 class DeadLetterFilterIn(NoNul):

@@ -43,7 +43,9 @@ class ReservationBench:
         self.runs = 0
         with transaction(env.engine) as session:
             for sku in self.skus:
-                upsert_product(session, sku=sku, name=sku, stock=STOCK, threshold=0)
+                upsert_product(
+                    session, sku=sku, name=sku, stock=STOCK, threshold=0, price=100, currency="USD"
+                )
         self.connections = [
             psycopg.connect(env.settings.database_url, autocommit=True) for _ in range(threads)
         ]

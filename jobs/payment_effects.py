@@ -1,28 +1,33 @@
-"""What a verified payment event does, in one transaction: the webhooks family's service.
+"""What a verified payment event does, in one transaction: the webhooks family's use case.
 
-Called by the `webhooks.process` actor with an open session; returns the outbox ids
-whose emails must be sent once the transaction has committed.
+Called by the `webhooks.process` actor with an open session; returns the outbox ids whose
+emails must be sent once the transaction has committed.
+
+A successful payment is never dropped: it becomes a paid order, an order that needs
+attention (underpaid, wrong currency, or its stock went to others), or an unmatched payment
+(no checkout, an unknown one, or a checkout another payment already paid). The last two
+alert an operator and are listed at /v1/admin/payments.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
-from core.email.render import ZERO_DECIMAL_CURRENCIES
 from core.payments import PayloadError, ProviderEvent, parse_event
 from core.rules import orders as rules
+from core.rules.money import describe, shortfall
 from core.rules.stock import find_shortages
 from core.settings import Settings
 from db.queries import orders as q
-from db.queries import outbox, webhooks
+from db.queries import payments, webhooks
 from db.queries.products import change_stock, lock_products
 from db.queries.stock import held_by_others
+from jobs import payment_notices as notices
+from jobs.refund_effects import apply_refunds, record_refund
 
 
 @dataclass
@@ -43,148 +48,126 @@ def process_event(session: Session, row_id: int, *, now: datetime, settings: Set
     except PayloadError as error:
         outcome = Outcome("ignored", f"invalid payload: {error}")
     else:
-        outcome = _apply(session, event, now, settings)
+        outcome = _apply(session, row_id, event, now, settings)
     webhooks.settle_event(
         session, row_id, state=outcome.state, note=outcome.note, order_id=outcome.order_id, now=now
     )
     return outcome.emails
 
 
-def _apply(session: Session, event: ProviderEvent, now: datetime, settings: Settings) -> Outcome:
+def _apply(session: Session, row_id: int, event: ProviderEvent, now: datetime, settings: Settings) -> Outcome:
     if event.kind == "other":
         return Outcome("ignored", f"{event.raw_type} is stored, not acted on")
     if event.kind == "refunded":
-        return _refund(session, event)
+        return Outcome(*record_refund(session, event))
     if event.checkout_id is None:
-        return Outcome("ignored", "the payment names no checkout_id")
+        if event.kind == "payment_failed":
+            return Outcome("ignored", "the failed payment names no checkout_id")
+        return _unmatched(session, row_id, event, settings, "the payment names no checkout_id")
     checkout = q.lock_checkout(session, event.checkout_id)
     if checkout is None:
-        return Outcome("ignored", f"unknown checkout {event.checkout_id!r}")
+        if event.kind == "payment_failed":
+            return Outcome("ignored", f"unknown checkout {event.checkout_id!r}")
+        return _unmatched(session, row_id, event, settings, f"no checkout {event.checkout_id!r}")
     existing = q.find_order(session, checkout_id=event.checkout_id)
-    state = existing.state if existing else None
     if event.kind == "payment_failed":
-        return _failed(session, event, checkout, state, now)
-    if rules.on_payment_succeeded(state) == "already_ordered":
+        return _failed(session, event, checkout, existing, now)
+    action = rules.on_payment_succeeded(
+        existing.payment_id if existing else None, existing is not None, event.payment_id
+    )
+    if action == "same_payment":
         assert existing is not None
-        return Outcome("ignored", "the checkout already has an order", existing.order_id)
-    return _create_order(session, event, checkout, now, settings)
+        return Outcome("ignored", "this payment already made the checkout's order", existing.order_id)
+    if action == "another_payment":
+        assert existing is not None
+        reason = (
+            f"checkout {event.checkout_id!r} was already paid by {existing.payment_id} "
+            f"(order {existing.order_id}): refund this payment"
+        )
+        return _unmatched(session, row_id, event, settings, reason)
+    return _create_order(session, row_id, event, checkout, now, settings)
 
 
 def _create_order(
-    session: Session, event: ProviderEvent, checkout: Any, now: datetime, settings: Settings
+    session: Session, row_id: int, event: ProviderEvent, checkout: Any, now: datetime, settings: Settings
 ) -> Outcome:
-    checkout_id = event.checkout_id or ""
-    items, hold_ids = rules.items_to_buy(q.checkout_holds(session, checkout_id))
+    checkout_id = checkout.checkout_id
+    items, holds = rules.items_to_buy(q.checkout_holds(session, checkout_id))
     if not items:
-        return Outcome("ignored", f"checkout {checkout_id!r} holds nothing to buy")
-    stock = lock_products(session, list(items))
-    shortages = find_shortages(items, stock, held_by_others(session, list(items), checkout_id, now))
-    values = {
-        "provider": event.provider,
-        "payment_id": event.payment_id,
-        "amount": event.amount,
-        "currency": event.currency,
-    }
-    if shortages:
-        # Paid, but the holds expired and the stock went to others: never oversell; a person decides.
+        return _unmatched(session, row_id, event, settings, f"checkout {checkout_id!r} never held anything")
+    active = [h.id for h in holds if h.state == "active"]
+    values: dict[str, Any] = {"provider": event.provider, "payment_id": event.payment_id}
+    values |= {"amount": event.amount, "currency": event.currency}
+    # Underpaid or another currency: no stock is taken and a person decides.
+    problem = shortfall(event.amount, event.currency, checkout.amount, checkout.currency)
+    if problem is None:
+        stock = lock_products(session, list(items))
+        # Expired or released holds are re-reserved by the checkout's rule, under the row locks.
+        shortages = find_shortages(items, stock, held_by_others(session, list(items), checkout_id, now))
+        if shortages:
+            problem = "; ".join(
+                f"{s.sku}: paid {s.requested}, {s.available} available" for s in shortages
+            )
+    if problem is not None:
         order_id = q.insert_order(
-            session, checkout=checkout, items=items, state="needs_attention", stock_deducted=False, **values
+            session,
+            checkout=checkout,
+            items=items,
+            state="needs_attention",
+            stock_deducted=False,
+            note=problem,
+            **values,
         )
-        q.end_holds(session, hold_ids, "released", now)
-        note = "; ".join(f"{s.sku}: paid {s.requested}, {s.available} available" for s in shortages)
-        q.update_order(session, order_id, state="needs_attention", stock_deducted=False, note=note)
-        emails = _alert(session, settings, order_id, f"Order {order_id} is paid but short of stock", note)
+        q.end_holds(session, active, "released", now)
+        subject = f"Order {order_id} is paid but needs a person"
+        details = {"order_id": order_id, "checkout_id": checkout_id, "payment_id": event.payment_id}
+        emails = notices.operator_alert(session, settings, order_id, subject, problem, details)
     else:
         change_stock(session, items, -1)
         order_id = q.insert_order(
-            session, checkout=checkout, items=items, state="paid", stock_deducted=True, **values
+            session, checkout=checkout, items=items, state="paid", stock_deducted=True, note=None, **values
         )
-        q.end_holds(session, hold_ids, "committed", now)
-        emails = _confirmation(session, order_id, checkout, items, event)
+        q.end_holds(session, [h.id for h in holds], "committed", now)
+        emails = notices.confirmation(session, order_id, checkout, items, event)
     q.set_checkout_state(session, checkout_id, "converted")
-    return Outcome("processed", "order needs attention" if shortages else None, order_id, emails)
+    order = q.find_order(session, order_id=order_id, lock=True)
+    assert order is not None
+    refund_note = apply_refunds(session, event.provider, order)  # refunds that came first
+    note = "order needs attention" if problem else None
+    return Outcome("processed", refund_note or note, order_id, emails)
 
 
 def _failed(
-    session: Session, event: ProviderEvent, checkout: Any, state: str | None, now: datetime
+    session: Session, event: ProviderEvent, checkout: Any, existing: q.OrderRow | None, now: datetime
 ) -> Outcome:
-    if rules.on_payment_failed(state) == "keep_order":
+    if rules.on_payment_failed(existing.state if existing else None) == "keep_order":
         return Outcome("ignored", "a payment for this checkout already succeeded; the order stands")
-    _, hold_ids = rules.items_to_buy(q.checkout_holds(session, event.checkout_id or ""))
-    q.end_holds(session, hold_ids, "released", now)
-    q.set_checkout_state(session, event.checkout_id or "", "released")
-    email_id = outbox.add_email(
+    _, holds = rules.items_to_buy(q.checkout_holds(session, checkout.checkout_id))
+    q.end_holds(session, [h.id for h in holds if h.state == "active"], "released", now)
+    q.set_checkout_state(session, checkout.checkout_id, "released")
+    emails = notices.payment_failed(session, event, checkout)
+    return Outcome("processed", "reservation released", None, emails)
+
+
+def _unmatched(
+    session: Session, row_id: int, event: ProviderEvent, settings: Settings, reason: str
+) -> Outcome:
+    """Keep a successful payment that made no order, and tell an operator once."""
+    kept = payments.add_unmatched(
         session,
-        key=f"payment-failed/{event.provider}/{event.event_id}",
-        template="payment_failed",
-        to=event.email or checkout.email,
-        context={"checkout_id": event.checkout_id, "reason": "Your payment did not go through."},
+        event_row_id=row_id,
+        provider=event.provider,
+        payment_id=event.payment_id or event.event_id,
+        checkout_id=event.checkout_id,
+        amount=event.amount,
+        currency=event.currency,
+        email=event.email,
+        reason=reason,
     )
-    return Outcome("processed", "reservation released", None, [email_id] if email_id else [])
-
-
-def _refund(session: Session, event: ProviderEvent) -> Outcome:
-    order = None
-    if event.payment_id:
-        order = q.find_order(session, payment_id=event.payment_id, lock=True)
-    if order is None and event.checkout_id:
-        order = q.find_order(session, checkout_id=event.checkout_id, lock=True)
-    action = rules.on_refund(order.state if order else None, event.amount, order.amount if order else None)
-    if order is None or action == "no_order":
-        return Outcome("ignored", "no order for this payment")
-    if action == "already":
-        return Outcome("ignored", f"order already {order.state}", order.order_id)
-    if action == "partial":
-        note = f"partial refund of {event.amount} {event.currency}; stock unchanged"
-        q.update_order(
-            session, order.order_id, state=order.state, stock_deducted=order.stock_deducted, note=note
-        )
-        return Outcome("processed", note, order.order_id)
-    if order.stock_deducted:
-        lock_products(session, list(order.lines))
-        change_stock(session, order.lines, +1)
-    q.update_order(session, order.order_id, state="refunded", stock_deducted=False, note="refunded")
-    return Outcome("processed", "refunded and restocked", order.order_id)
-
-
-def _confirmation(
-    session: Session, order_id: str, checkout: Any, items: dict[str, int], event: ProviderEvent
-) -> list[int]:
-    names = dict(
-        session.execute(
-            text("SELECT sku, name FROM product WHERE sku IN :skus").bindparams(
-                bindparam("skus", expanding=True)
-            ),
-            {"skus": list(items)},
-        ).all()
-    )
-    currency = (event.currency or "USD").upper()
-    scale = 1 if currency in ZERO_DECIMAL_CURRENCIES else 100
-    context = {
-        "order_id": order_id,
-        "email": checkout.email,
-        "currency": currency,
-        "total": str(Decimal(event.amount or 0) / scale),
-        "lines": [{"sku": sku, "name": names.get(sku, sku), "quantity": qty} for sku, qty in items.items()],
-    }
-    email_id = outbox.add_email(
-        session,
-        key=f"order-confirmation/{order_id}",
-        template="order_confirmation",
-        to=context["email"],
-        context=context,
-    )
-    return [email_id] if email_id else []
-
-
-def _alert(session: Session, settings: Settings, order_id: str, subject: str, message: str) -> list[int]:
-    if not settings.alert_email:
-        return []
-    email_id = outbox.add_email(
-        session,
-        key=f"operator-alert/{order_id}",
-        template="operator_alert",
-        to=settings.alert_email,
-        context={"subject": subject, "message": message, "details": {"order_id": order_id}},
-    )
-    return [email_id] if email_id else []
+    if kept is None:
+        return Outcome("ignored", "this payment is already kept as unmatched")
+    message = f"{describe(event.amount, event.currency)} from {event.provider}: {reason}"
+    details = {"payment_id": event.payment_id, "checkout_id": event.checkout_id, "event_row_id": row_id}
+    key = f"unmatched/{event.provider}/{event.payment_id or event.event_id}"
+    emails = notices.operator_alert(session, settings, key, "A payment matched no order", message, details)
+    return Outcome("processed", f"unmatched payment: {reason}", None, emails)

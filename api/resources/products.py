@@ -13,7 +13,7 @@ from db.queries import products as queries
 
 
 class Product:
-    """PUT sets name, stock on hand and low-stock threshold; GET shows reserved and available."""
+    """PUT sets name, stock on hand, low-stock threshold and price; GET adds reserved and available."""
 
     auth = "storefront"
     rate_limit = "storefront"
@@ -26,7 +26,13 @@ class Product:
         body = parse_body(req, ProductIn, self.deps.settings.max_body_bytes)
         with transaction(self.deps.engine) as session:
             created = queries.upsert_product(
-                session, sku=sku, name=body.name, stock=body.stock, threshold=body.low_stock_threshold
+                session,
+                sku=sku,
+                name=body.name,
+                stock=body.stock,
+                threshold=body.low_stock_threshold,
+                price=body.price,
+                currency=(body.currency or self.deps.settings.store_currency).upper(),
             )
             view = queries.product_view(session, sku, self.deps.now())
         assert view is not None
@@ -50,4 +56,6 @@ class Product:
             reserved=view.reserved,
             available=view.available,
             low_stock_threshold=view.low_stock_threshold,
+            price=view.price,
+            currency=view.currency,
         ).model_dump()

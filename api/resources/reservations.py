@@ -8,6 +8,7 @@ from api.deps import Deps
 from api.errors import Problem, validation_problem
 from api.schemas import ReservationIn
 from api.validation import check_id, parse_body
+from core.rules.money import MixedCurrency, Unpriced
 from core.rules.stock import merge_items
 from db.engine import transaction
 from db.queries import stock as queries
@@ -59,6 +60,22 @@ class Reservation:
                 "Checkout closed",
                 "This checkout is already an order; its reservation cannot change.",
             ) from None
+        except Unpriced as error:
+            raise Problem(
+                409,
+                "product-unpriced",
+                "Product has no price",
+                f"Give {', '.join(error.skus)} a price (PUT /v1/products/{{sku}}) before reserving it.",
+                skus=error.skus,
+            ) from None
+        except MixedCurrency as error:
+            raise Problem(
+                422,
+                "mixed-currency",
+                "Mixed currencies",
+                "A checkout is paid in one currency; these items are priced in several.",
+                errors=[{"field": "items", "message": f"priced in {' and '.join(error.currencies)}"}],
+            ) from None
         if outcome.shortages:
             raise Problem(
                 409,
@@ -67,7 +84,7 @@ class Reservation:
                 "Not enough stock for every item; nothing was reserved.",
                 shortages=[vars(s) for s in outcome.shortages],
             )
-        assert outcome.expires_at is not None
+        assert outcome.expires_at is not None and outcome.owed is not None
         # A repeat gets the same answer as the first call, marked as a replay.
         resp.status = falcon.HTTP_201
         if outcome.repeated:
@@ -76,6 +93,8 @@ class Reservation:
             "checkout_id": checkout_id,
             "items": [{"sku": sku, "quantity": qty} for sku, qty in outcome.items.items()],
             "expires_at": outcome.expires_at.isoformat(),
+            "amount": outcome.owed.amount,
+            "currency": outcome.owed.currency,
         }
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, checkout_id: str) -> None:

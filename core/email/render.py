@@ -21,12 +21,9 @@ from typing import Any
 import jinja2
 
 from core.errors import PermanentError
+from core.rules.money import ZERO_DECIMAL_CURRENCIES
 
 TEMPLATES = frozenset({"order_confirmation", "payment_failed", "operator_alert"})
-# ISO 4217 currencies without minor units: no decimals when shown.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF"}
-)
 
 
 @dataclass(frozen=True)

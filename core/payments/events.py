@@ -69,12 +69,12 @@ class ProviderEvent:
     amount: int | None = None
     currency: str | None = None
     email: str | None = None
+    refund_id: str | None = None
 
 
-def _razorpay_event_id(payload: Mapping[str, Any], headers: Mapping[str, str], raw_type: str) -> str:
-    header = header_value(headers, "x-razorpay-event-id")
-    if header is not None:
-        return header
+def _razorpay_event_id(payload: Mapping[str, Any], raw_type: str) -> str:
+    """`<entity id>:<event>` from the signed body. The `x-razorpay-event-id` header is not signed:
+    anyone replaying a captured body could mint new ids with it, so it never decides identity."""
     contains = payload.get("contains")
     entities = ["refund"] if raw_type.startswith("refund.") else []
     entities.append("payment")
@@ -84,15 +84,16 @@ def _razorpay_event_id(payload: Mapping[str, Any], headers: Mapping[str, str], r
         entity_id = lookup(payload, f"payload.{name}.entity.id")
         if isinstance(entity_id, str) and entity_id:
             return f"{entity_id}:{raw_type}"
-    raise PayloadError("x-razorpay-event-id")
+    raise PayloadError("payload.payment.entity.id")
 
 
 def event_key(provider: str, payload: Any, headers: Mapping[str, str]) -> tuple[str, str]:
     """`(event_id, raw_type)`: what the API stores an event under, unique per provider.
 
     Stripe `id`; Paystack `event:data.id` (`data.refund_reference` for a refund without an id);
-    Razorpay the `x-razorpay-event-id` header, else `<entity id>:<event>` (the refund's id for
-    refund events, else the payment's); Standard Webhooks the `webhook-id` header.
+    Razorpay `<entity id>:<event>` from the signed body (the refund's id for refund events, else
+    the payment's), never the unsigned `x-razorpay-event-id` header; Standard Webhooks the
+    `webhook-id` header (it is signed).
     """
     if not isinstance(payload, Mapping):
         raise PayloadError("body")
@@ -105,7 +106,7 @@ def event_key(provider: str, payload: Any, headers: Mapping[str, str]) -> tuple[
         return f"{raw_type}:{identifier(payload, 'data.id')}", raw_type
     if provider == "razorpay":
         raw_type = required_str(payload, "event")
-        return _razorpay_event_id(payload, headers, raw_type), raw_type
+        return _razorpay_event_id(payload, raw_type), raw_type
     if provider == "standard":
         raw_type = required_str(payload, "type")
         event_id = header_value(headers, "webhook-id")

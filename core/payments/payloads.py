@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from core.payments.fields import amount, currency, optional_str, required_str
+from core.payments.fields import amount, currency, identifier, is_blank, lookup, optional_str, required_str
 
 
 class Details(NamedTuple):
@@ -21,6 +21,7 @@ class Details(NamedTuple):
     amount: int
     currency: str
     email: str | None
+    refund_id: str | None = None  # refunds only: the provider's id of this refund
 
 
 def stripe_details(payload: Mapping[str, Any], kind: str) -> Details:
@@ -32,25 +33,47 @@ def stripe_details(payload: Mapping[str, Any], kind: str) -> Details:
     obj = "data.object"
     checkout_id = optional_str(payload, f"{obj}.metadata.checkout_id")
     email = optional_str(payload, f"{obj}.receipt_email")
+    refund_id = None
     if kind == "refunded":
-        payment_id = optional_str(payload, f"{obj}.payment_intent") or required_str(payload, f"{obj}.id")
+        charge_id = required_str(payload, f"{obj}.id")
+        payment_id = optional_str(payload, f"{obj}.payment_intent") or charge_id
         paid = amount(payload, f"{obj}.amount_refunded")
         email = email or optional_str(payload, f"{obj}.billing_details.email")
+        # The running total identifies this state of the charge's refunds even when the
+        # event does not embed the refund list (newer API versions).
+        refund_id = _latest_stripe_refund(payload) or f"{charge_id}:refunded:{paid}"
     else:
         payment_id = required_str(payload, f"{obj}.id")
         paid = amount(payload, f"{obj}.amount_received" if kind == "payment_succeeded" else f"{obj}.amount")
-    return Details(checkout_id, payment_id, paid, currency(payload, f"{obj}.currency"), email)
+    return Details(checkout_id, payment_id, paid, currency(payload, f"{obj}.currency"), email, refund_id)
+
+
+def _latest_stripe_refund(payload: Mapping[str, Any]) -> str | None:
+    refunds = lookup(payload, "data.object.refunds.data")
+    if isinstance(refunds, list) and refunds and isinstance(refunds[0], Mapping):
+        newest = refunds[0].get("id")  # Stripe lists refunds newest first
+        return newest if isinstance(newest, str) and newest else None
+    return None
 
 
 def paystack_details(payload: Mapping[str, Any], kind: str) -> Details:
-    """Charges: the transaction `reference`; refunds: the refunded `transaction_reference`."""
-    reference = "data.transaction_reference" if kind == "refunded" else "data.reference"
+    """Charges: the transaction `reference`; refunds: the refunded `transaction_reference`,
+    the refund's own id (`data.id`, else `data.refund_reference`)."""
+    refunded = kind == "refunded"
+    refund_id = None
+    if refunded:
+        refund_id = (
+            identifier(payload, "data.refund_reference")
+            if is_blank(payload, "data.id")
+            else identifier(payload, "data.id")
+        )
     return Details(
         optional_str(payload, "data.metadata.checkout_id"),
-        required_str(payload, reference),
+        required_str(payload, "data.transaction_reference" if refunded else "data.reference"),
         amount(payload, "data.amount"),
         currency(payload, "data.currency"),
         optional_str(payload, "data.customer.email"),
+        refund_id,
     )
 
 
@@ -70,6 +93,7 @@ def razorpay_details(payload: Mapping[str, Any], kind: str) -> Details:
             amount(payload, f"{refund}.amount"),
             currency(payload, f"{refund}.currency"),
             email,
+            required_str(payload, f"{refund}.id"),
         )
     return Details(
         checkout_id,
@@ -81,13 +105,15 @@ def razorpay_details(payload: Mapping[str, Any], kind: str) -> Details:
 
 
 def standard_details(payload: Mapping[str, Any], kind: str) -> Details:
-    """Our own body: `data.checkout_id`, `payment_id`, `amount`, `currency` required, `email` optional."""
+    """Our own body: `data.checkout_id`, `payment_id`, `amount`, `currency` required, `email` and
+    (refunds) `refund_id` optional; a refund without one is identified by its webhook-id."""
     return Details(
         required_str(payload, "data.checkout_id"),
         required_str(payload, "data.payment_id"),
         amount(payload, "data.amount"),
         currency(payload, "data.currency"),
         optional_str(payload, "data.email"),
+        optional_str(payload, "data.refund_id") if kind == "refunded" else None,
     )
 
 

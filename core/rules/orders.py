@@ -17,27 +17,34 @@ class Hold:
     created_at: datetime
 
 
-def items_to_buy(holds: Sequence[Hold]) -> tuple[dict[str, int], list[int]]:
-    """What a paid checkout buys: its active holds, or, if cleanup already expired them all,
-    the most recent set it held. Returns (items by SKU, the hold ids used)."""
+def items_to_buy(holds: Sequence[Hold]) -> tuple[dict[str, int], list[Hold]]:
+    """What a paid checkout buys: its active holds, or, when none is active (expired, released by
+    DELETE, or released by an earlier failed payment), the most recent set it held. A payment
+    is never dropped because its holds ended. Returns (items by SKU, the holds used)."""
     chosen = [h for h in holds if h.state == "active"]
     if not chosen:
-        expired = [h for h in holds if h.state == "expired"]
-        if expired:
-            latest = max(h.created_at for h in expired)
-            chosen = [h for h in expired if h.created_at == latest]
+        ended = [h for h in holds if h.state in ("expired", "released")]
+        if ended:
+            latest = max(h.created_at for h in ended)
+            chosen = [h for h in ended if h.created_at == latest]
     items: dict[str, int] = {}
     for hold in chosen:
         items[hold.sku] = items.get(hold.sku, 0) + hold.quantity
-    return dict(sorted(items.items())), [h.id for h in chosen]
+    return dict(sorted(items.items())), chosen
 
 
-SuccessAction = Literal["create_order", "already_ordered"]
+SuccessAction = Literal["create_order", "same_payment", "another_payment"]
 
 
-def on_payment_succeeded(order_state: str | None) -> SuccessAction:
-    """One order per checkout: a second success (another event id, a retry) changes nothing."""
-    return "create_order" if order_state is None else "already_ordered"
+def on_payment_succeeded(
+    order_payment_id: str | None, has_order: bool, payment_id: str | None
+) -> SuccessAction:
+    """One order per checkout. The same payment again (another event for it) changes nothing;
+    a different payment for a checkout that already has an order is money taken twice: a person
+    must refund it, so it is kept as unmatched, never ignored."""
+    if not has_order:
+        return "create_order"
+    return "same_payment" if order_payment_id == payment_id else "another_payment"
 
 
 def on_payment_failed(order_state: str | None) -> Literal["release", "keep_order"]:
@@ -46,14 +53,15 @@ def on_payment_failed(order_state: str | None) -> Literal["release", "keep_order
 
 
 def on_refund(
-    order_state: str | None, refunded: int | None, order_amount: int | None
+    order_state: str | None, refunded_total: int, order_amount: int | None
 ) -> Literal["refund", "partial", "no_order", "already"]:
-    """A full refund ends the order and restocks; a partial one is noted and changes no stock."""
+    """Refunds add up: when their total reaches what was paid the order ends and is restocked;
+    below it the order notes the partial refund and keeps its stock."""
     if order_state is None:
         return "no_order"
     if order_state in ("refunded", "cancelled"):
         return "already"
-    if refunded is not None and order_amount is not None and refunded < order_amount:
+    if order_amount is not None and refunded_total < order_amount:
         return "partial"
     return "refund"
 

@@ -49,7 +49,10 @@ class OrderRow:
 
 def lock_checkout(session: Session, checkout_id: str) -> Any | None:
     return session.execute(
-        text("SELECT checkout_id, email, cart_id, state FROM checkout WHERE checkout_id = :id FOR UPDATE"),
+        text(
+            "SELECT checkout_id, email, cart_id, state, amount, currency FROM checkout "
+            "WHERE checkout_id = :id FOR UPDATE"
+        ),
         {"id": checkout_id},
     ).one_or_none()
 
@@ -58,7 +61,7 @@ def checkout_holds(session: Session, checkout_id: str) -> list[Hold]:
     rows = session.execute(
         text(
             "SELECT id, sku, quantity, state, created_at FROM reservation "
-            "WHERE checkout_id = :id AND state IN ('active', 'expired')"
+            "WHERE checkout_id = :id AND state IN ('active', 'expired', 'released')"
         ),
         {"id": checkout_id},
     )
@@ -96,7 +99,6 @@ def insert_order(session: Session, *, checkout: Any, items: dict[str, int], **va
             "checkout_id": checkout.checkout_id,
             "email": checkout.email,
             "cart_id": checkout.cart_id,
-            "note": None,
             **values,
         },
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
+from core.rules import money as rules_money
 from core.rules import stock as rules
 
 # A hold that still counts against availability.
@@ -21,22 +22,28 @@ class ProductView:
     stock: int
     reserved: int
     low_stock_threshold: int
+    price: int | None
+    currency: str | None
 
     @property
     def available(self) -> int:
         return rules.available(self.stock, self.reserved)
 
 
-def upsert_product(session: Session, *, sku: str, name: str, stock: int, threshold: int) -> bool:
+def upsert_product(
+    session: Session, *, sku: str, name: str, stock: int, threshold: int, price: int, currency: str
+) -> bool:
     """Create or replace a product's catalogue facts; True when it was created."""
     row = session.execute(
         text(
-            "INSERT INTO product (sku, name, stock, low_stock_threshold) VALUES (:sku, :name, :stock, :t) "
+            "INSERT INTO product (sku, name, stock, low_stock_threshold, price, currency) "
+            "VALUES (:sku, :name, :stock, :t, :price, :currency) "
             "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, stock = excluded.stock, "
-            "low_stock_threshold = excluded.low_stock_threshold, updated_at = now() "
+            "low_stock_threshold = excluded.low_stock_threshold, price = excluded.price, "
+            "currency = excluded.currency, updated_at = now() "
             "RETURNING (xmax = 0) AS created"
         ),
-        {"sku": sku, "name": name, "stock": stock, "t": threshold},
+        {"sku": sku, "name": name, "stock": stock, "t": threshold, "price": price, "currency": currency},
     ).one()
     return bool(row.created)
 
@@ -44,7 +51,7 @@ def upsert_product(session: Session, *, sku: str, name: str, stock: int, thresho
 def product_view(session: Session, sku: str, now: datetime) -> ProductView | None:
     row = session.execute(
         text(
-            "SELECT p.sku, p.name, p.stock, p.low_stock_threshold, "
+            "SELECT p.sku, p.name, p.stock, p.low_stock_threshold, p.price, p.currency, "
             "COALESCE((SELECT SUM(quantity) FROM reservation r "
             f"WHERE r.sku = p.sku AND {LIVE}), 0) AS reserved "
             "FROM product p WHERE p.sku = :sku"
@@ -53,18 +60,25 @@ def product_view(session: Session, sku: str, now: datetime) -> ProductView | Non
     ).one_or_none()
     if row is None:
         return None
-    return ProductView(row.sku, row.name, row.stock, int(row.reserved), row.low_stock_threshold)
+    return ProductView(
+        row.sku, row.name, row.stock, int(row.reserved), row.low_stock_threshold, row.price, row.currency
+    )
 
 
 def lock_products(session: Session, skus: list[str]) -> dict[str, int]:
     """Lock the products' rows in SKU order (so two transactions never deadlock): stock by SKU."""
+    return {sku: stock for sku, (stock, _) in lock_priced_products(session, skus).items()}
+
+
+def lock_priced_products(session: Session, skus: list[str]) -> dict[str, tuple[int, rules_money.Price]]:
+    """As lock_products, with each product's price: (stock, price) by SKU."""
     rows = session.execute(
-        text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE").bindparams(
-            bindparam("skus", expanding=True)
-        ),
+        text(
+            "SELECT sku, stock, price, currency FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE"
+        ).bindparams(bindparam("skus", expanding=True)),
         {"skus": skus},
     )
-    return {r.sku: r.stock for r in rows}
+    return {r.sku: (r.stock, rules_money.Price(r.price, r.currency)) for r in rows}
 
 
 def change_stock(session: Session, items: dict[str, int], sign: int) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from core.rules import stock as rules
-from db.queries.products import LIVE, lock_products
+from core.rules.money import Owed, amount_owed
+from db.queries.products import LIVE, lock_priced_products
 
 
 class UnknownSkus(Exception):
@@ -28,10 +30,11 @@ class ReserveOutcome:
     items: dict[str, int] = field(default_factory=dict)
     shortages: list[rules.Shortage] = field(default_factory=list)
     repeated: bool = False
+    owed: Owed | None = None
 
 
-def _lock_checkout(session: Session, checkout_id: str, email: str, cart_id: str | None) -> tuple[str, bool]:
-    """Create or update the checkout and lock its row in one statement: (state, created).
+def _lock_checkout(session: Session, checkout_id: str, email: str, cart_id: str | None) -> Any:
+    """Create or update the checkout and lock its row in one statement: state, created, owed.
 
     ON CONFLICT DO UPDATE takes the row lock that serialises calls for one checkout.
     A shortage rolls the whole transaction back, so the update is never seen alone.
@@ -42,11 +45,11 @@ def _lock_checkout(session: Session, checkout_id: str, email: str, cart_id: str 
             "ON CONFLICT (checkout_id) DO UPDATE SET email = excluded.email, cart_id = excluded.cart_id, "
             "updated_at = now(), "
             "state = CASE WHEN checkout.state = 'converted' THEN 'converted' ELSE 'open' END "
-            "RETURNING state, (xmax = 0) AS created"
+            "RETURNING state, (xmax = 0) AS created, amount, currency"
         ),
         {"id": checkout_id, "email": email, "cart": cart_id},
     ).one()
-    return str(row.state), bool(row.created)
+    return row
 
 
 def _end_holds(session: Session, checkout_id: str, now: datetime) -> int:
@@ -77,8 +80,9 @@ def reserve(
     locked in SKU order, so the availability read below cannot go stale before
     the insert. A shortage returns the shortages and leaves the caller to roll back.
     """
-    state, created = _lock_checkout(session, checkout_id, email, cart_id)
-    if state == "converted":
+    checkout = _lock_checkout(session, checkout_id, email, cart_id)
+    created = bool(checkout.created)
+    if checkout.state == "converted":
         raise CheckoutClosed(checkout_id)
     live = (
         []
@@ -88,13 +92,17 @@ def reserve(
             {"id": checkout_id, "now": now},
         ).all()
     )
-    if rules.is_same_request(items, {r.sku: r.quantity for r in live}):
-        return ReserveOutcome(expires_at=min(r.expires_at for r in live), items=items, repeated=True)
+    if rules.is_same_request(items, {r.sku: r.quantity for r in live}) and checkout.amount is not None:
+        owed = Owed(int(checkout.amount), str(checkout.currency))
+        return ReserveOutcome(min(r.expires_at for r in live), items, repeated=True, owed=owed)
 
-    on_hand = lock_products(session, list(items))
-    missing = [sku for sku in items if sku not in on_hand]
+    priced = lock_priced_products(session, list(items))
+    missing = [sku for sku in items if sku not in priced]
     if missing:
         raise UnknownSkus(missing)
+    on_hand = {sku: stock for sku, (stock, _) in priced.items()}
+    # Raises Unpriced or MixedCurrency: the caller answers 409 / 422 and rolls back.
+    owed = amount_owed(items, {sku: price for sku, (_, price) in priced.items()})
     held = held_by_others(session, list(items), checkout_id, now)
     shortages = rules.find_shortages(items, on_hand, held)
     if shortages:
@@ -109,7 +117,12 @@ def reserve(
         ),
         [{"id": checkout_id, "sku": sku, "qty": qty, "exp": expires_at} for sku, qty in items.items()],
     )
-    return ReserveOutcome(expires_at=expires_at, items=items)
+    # What this checkout owes is fixed now: a later price change does not move it.
+    session.execute(
+        text("UPDATE checkout SET amount = :amount, currency = :currency WHERE checkout_id = :id"),
+        {"id": checkout_id, "amount": owed.amount, "currency": owed.currency},
+    )
+    return ReserveOutcome(expires_at=expires_at, items=items, owed=owed)
 
 
 def held_by_others(session: Session, skus: list[str], checkout_id: str, now: datetime) -> dict[str, int]:

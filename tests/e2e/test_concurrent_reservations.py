@@ -15,7 +15,10 @@ def test_sixty_clients_ten_units_exactly_ten_win(web):
     sku = f"hot-{uuid.uuid4().hex[:8]}"
     assert (
         requests.put(
-            f"{web}/v1/products/{sku}", json={"name": "Hot item", "stock": 10}, headers=H, timeout=10
+            f"{web}/v1/products/{sku}",
+            json={"name": "Hot item", "stock": 10, "price": 999},
+            headers=H,
+            timeout=10,
         ).status_code
         == 201
     )
@@ -46,13 +49,17 @@ def test_sixty_clients_ten_units_exactly_ten_win(web):
         "reserved": 10,
         "available": 0,
         "low_stock_threshold": 0,
+        "price": 999,
+        "currency": "USD",
     }
 
 
 def test_many_clients_on_many_skus_never_oversell(web):
     skus = [f"multi-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     for sku in skus:
-        requests.put(f"{web}/v1/products/{sku}", json={"name": sku, "stock": 5}, headers=H, timeout=10)
+        requests.put(
+            f"{web}/v1/products/{sku}", json={"name": sku, "stock": 5, "price": 100}, headers=H, timeout=10
+        )
 
     def buy(i):
         # Each client wants two SKUs in different orders: locks must not deadlock.

@@ -19,7 +19,10 @@ from tests.support.waiting import wait_for
 def _expired_hold(engine):
     checkout, sku = f"e2e-{uuid.uuid4().hex[:8]}", f"e2e-{uuid.uuid4().hex[:8]}"
     with transaction(engine) as s:
-        s.execute(text("INSERT INTO product (sku, name, stock) VALUES (:s, 'x', 5)"), {"s": sku})
+        s.execute(
+            text("INSERT INTO product (sku, name, stock, price, currency) VALUES (:s, 'x', 5, 100, 'USD')"),
+            {"s": sku},
+        )
         s.execute(
             text("INSERT INTO checkout (checkout_id, email) VALUES (:c, 'x@example.com')"), {"c": checkout}
         )

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import importlib
 import sys
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import text
 
 from core.settings import Settings
+from db.engine import transaction
+from tests.conftest import STOREFRONT, auth
+from tests.support.payloads import body, signed
+from tests.support.waiting import wait_for
+
+H = auth(STOREFRONT)
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +44,71 @@ def worker(broker: RedisBroker) -> Iterator[dramatiq.Worker]:
     worker.start()
     yield worker
     worker.stop(timeout=10_000)
+
+
+@pytest.fixture
+def shop(client, engine, worker, resend_server):
+    """A storefront and payment providers driving the real API and worker, with helpers to wait."""
+
+    class Shop:
+        def reserve(self, sku, qty=1, checkout=None):
+            checkout = checkout or f"co-{uuid.uuid4().hex[:10]}"
+            answer = client.simulate_post(
+                f"/v1/checkouts/{checkout}/reservation",
+                json={"email": "ada@example.com", "items": [{"sku": sku, "quantity": qty}]},
+                headers=H,
+            )
+            assert answer.status_code == 201, answer.json
+            return checkout
+
+        def product(self, stock, price=100, currency=None):
+            sku = f"sku-{uuid.uuid4().hex[:10]}"
+            fields = {"name": f"Item {sku}", "stock": stock, "price": price}
+            answer = client.simulate_put(
+                f"/v1/products/{sku}",
+                json={**fields, **({"currency": currency} if currency else {})},
+                headers=H,
+            )
+            assert answer.status_code == 201, answer.json
+            return sku
+
+        def post(self, provider, kind, checkout, payment=None, event_id=None, duplicate=False, **extra):
+            """Sign and post one event; `duplicate=True` expects the API to know it already."""
+            payment = payment or f"pay-{checkout}"
+            payload = body(
+                provider, kind, checkout_id=checkout, payment_id=payment, event_id=event_id, **extra
+            )
+            raw, headers = signed(provider, payload, event_id=event_id if not duplicate else None)
+            answer = client.simulate_post(f"/v1/webhooks/{provider}", body=raw, headers=headers)
+            assert answer.status_code == 200, answer.text
+            assert answer.json["duplicate"] is duplicate, answer.json
+            return raw, headers
+
+        def settled(self, checkout_or_payment):
+            def done():
+                with transaction(engine) as s:
+                    rows = s.execute(
+                        text("SELECT state, note FROM webhook_event WHERE payload::text LIKE :m ORDER BY id"),
+                        {"m": f"%{checkout_or_payment}%"},
+                    ).all()
+                return rows if rows and all(r.state != "received" for r in rows) else None
+
+            return wait_for(done, what=f"events for {checkout_or_payment} to settle")
+
+        def stock(self, sku):
+            return client.simulate_get(f"/v1/products/{sku}", headers=H).json
+
+        def order(self, checkout):
+            return client.simulate_get(f"/v1/checkouts/{checkout}/order", headers=H)
+
+        def emails(self, key_prefix):
+            return [e for e in resend_server.emails if (e.idempotency_key or "").startswith(key_prefix)]
+
+        def expire(self, checkout):
+            with transaction(engine) as s:
+                s.execute(
+                    text("UPDATE reservation SET expires_at = :t WHERE checkout_id = :c"),
+                    {"t": datetime.now(UTC) - timedelta(seconds=1), "c": checkout},
+                )
+
+    return Shop()

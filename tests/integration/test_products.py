@@ -6,10 +6,14 @@ H = auth(STOREFRONT)
 
 
 def test_put_creates_then_replaces_and_get_shows_availability(client, sku):
-    created = client.simulate_put(f"/v1/products/{sku}", json={"name": "Mug", "stock": 5}, headers=H)
+    created = client.simulate_put(
+        f"/v1/products/{sku}", json={"name": "Mug", "stock": 5, "price": 1200}, headers=H
+    )
     assert created.status_code == 201
     replaced = client.simulate_put(
-        f"/v1/products/{sku}", json={"name": "Big mug", "stock": 7, "low_stock_threshold": 2}, headers=H
+        f"/v1/products/{sku}",
+        json={"name": "Big mug", "stock": 7, "low_stock_threshold": 2, "price": 1500, "currency": "eur"},
+        headers=H,
     )
     assert replaced.status_code == 200
     got = client.simulate_get(f"/v1/products/{sku}", headers=H)
@@ -20,7 +24,17 @@ def test_put_creates_then_replaces_and_get_shows_availability(client, sku):
         "reserved": 0,
         "available": 7,
         "low_stock_threshold": 2,
+        "price": 1500,
+        "currency": "EUR",
     }
+
+
+def test_currency_defaults_to_the_store_currency(client, sku):
+    answer = client.simulate_put(
+        f"/v1/products/{sku}", json={"name": "Mug", "stock": 1, "price": 0}, headers=H
+    )
+    assert answer.status_code == 201
+    assert (answer.json["price"], answer.json["currency"]) == (0, "USD")
 
 
 def test_unknown_product_is_a_404_problem(client, sku):
@@ -33,14 +47,20 @@ def test_unknown_product_is_a_404_problem(client, sku):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"name": "Mug", "stock": -1}, "stock"),
-        ({"name": "Mug", "stock": "5"}, "stock"),
-        ({"name": "Mug", "stock": 1.5}, "stock"),
-        ({"name": "", "stock": 1}, "name"),
-        ({"stock": 1}, "name"),
-        ({"name": "Mug", "stock": 10**12}, "stock"),
-        ({"name": "Mug", "stock": 1, "low_stock_threshold": -3}, "low_stock_threshold"),
-        ({"name": "Mug", "stock": 1, "colour": "red"}, "colour"),
+        ({"name": "Mug", "stock": -1, "price": 1}, "stock"),
+        ({"name": "Mug", "stock": "5", "price": 1}, "stock"),
+        ({"name": "Mug", "stock": 1.5, "price": 1}, "stock"),
+        ({"name": "", "stock": 1, "price": 1}, "name"),
+        ({"stock": 1, "price": 1}, "name"),
+        ({"name": "Mug", "stock": 10**12, "price": 1}, "stock"),
+        ({"name": "Mug", "stock": 1, "low_stock_threshold": -3, "price": 1}, "low_stock_threshold"),
+        ({"name": "Mug", "stock": 1, "colour": "red", "price": 1}, "colour"),
+        ({"name": "Mug", "stock": 1}, "price"),
+        ({"name": "Mug", "stock": 1, "price": -1}, "price"),
+        ({"name": "Mug", "stock": 1, "price": 12.5}, "price"),
+        ({"name": "Mug", "stock": 1, "price": "12"}, "price"),
+        ({"name": "Mug", "stock": 1, "price": 1, "currency": "dollars"}, "currency"),
+        ({"name": "Mug", "stock": 1, "price": 1, "currency": "U$D"}, "currency"),
     ],
 )
 def test_bad_product_bodies_name_the_field_and_write_nothing(client, sku, body, field):

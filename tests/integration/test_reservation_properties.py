@@ -28,7 +28,9 @@ def machine(engine):
             self.holds: dict[str, tuple[dict[str, int], datetime]] = {}
             with transaction(engine) as s:
                 for sku, units in self.stock.items():
-                    products.upsert_product(s, sku=sku, name=sku, stock=units, threshold=0)
+                    products.upsert_product(
+                        s, sku=sku, name=sku, stock=units, threshold=0, price=100, currency="USD"
+                    )
 
         def cid(self, checkout):
             return f"{self.run}-{checkout}"

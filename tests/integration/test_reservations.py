@@ -13,7 +13,7 @@ def make_product(client):
         sku = sku or f"sku-{uuid.uuid4().hex[:12]}"
         assert (
             client.simulate_put(
-                f"/v1/products/{sku}", json={"name": sku, "stock": stock}, headers=H
+                f"/v1/products/{sku}", json={"name": sku, "stock": stock, "price": 100}, headers=H
             ).status_code
             == 201
         )

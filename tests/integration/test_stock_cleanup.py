@@ -15,7 +15,7 @@ def _setup(engine, holds):
     sku = f"sku-{uuid.uuid4().hex[:10]}"
     now = datetime.now(UTC)
     with transaction(engine) as s:
-        products.upsert_product(s, sku=sku, name=sku, stock=100, threshold=0)
+        products.upsert_product(s, sku=sku, name=sku, stock=100, threshold=0, price=100, currency="USD")
         for checkout, quantity, expires_in, state in holds:
             s.execute(
                 text("INSERT INTO checkout (checkout_id, email) VALUES (:c, 'x@example.com')"),

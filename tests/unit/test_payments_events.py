@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -265,11 +266,21 @@ STANDARD_REFUNDED: dict[str, Any] = {"type": "refund.succeeded", "data": {**STAN
             "NGN",
             EMAIL,
         ),
-        ("razorpay", RAZORPAY_CAPTURED, "P3bxHgVw9m2kQp", OK, CHECKOUT, PAY, 49900, "INR", EMAIL),
+        (
+            "razorpay",
+            RAZORPAY_CAPTURED,
+            "pay_DESlfW9H8K9uqM:payment.captured",
+            OK,
+            CHECKOUT,
+            PAY,
+            49900,
+            "INR",
+            EMAIL,
+        ),
         (
             "razorpay",
             RAZORPAY_FAILED,
-            "P3bxHgVw9m2kQp",
+            f"{RAZORPAY_FAILED_PAYMENT['id']}:payment.failed",
             FAILED,
             CHECKOUT,
             RAZORPAY_FAILED_PAYMENT["id"],
@@ -277,7 +288,17 @@ STANDARD_REFUNDED: dict[str, Any] = {"type": "refund.succeeded", "data": {**STAN
             "INR",
             EMAIL,
         ),
-        ("razorpay", RAZORPAY_REFUNDED, "P3bxHgVw9m2kQp", REFUNDED, CHECKOUT, PAY, 49900, "INR", EMAIL),
+        (
+            "razorpay",
+            RAZORPAY_REFUNDED,
+            "rfnd_FS8TWyPrCsa0OB:refund.processed",
+            REFUNDED,
+            CHECKOUT,
+            PAY,
+            49900,
+            "INR",
+            EMAIL,
+        ),
         ("standard", STANDARD_SUCCEEDED, MSG, OK, CHECKOUT, "pay_77c1", 1999, "USD", EMAIL),
         ("standard", STANDARD_FAILED, MSG, FAILED, CHECKOUT, "pay_77c1", 1999, "USD", EMAIL),
         ("standard", STANDARD_REFUNDED, MSG, REFUNDED, CHECKOUT, "pay_77c1", 1999, "USD", None),
@@ -291,7 +312,8 @@ def test_events_that_matter_are_read_in_full(
     expected = ProviderEvent(
         provider, event_id, kind, raw_type, checkout_id, payment_id, amount, currency, email
     )
-    assert parse_event(provider, payload, headers) == expected
+    # The refund's own id is checked in test_each_refund_is_known_by_its_provider_refund_id.
+    assert dataclasses.replace(parse_event(provider, payload, headers), refund_id=None) == expected
     assert event_key(provider, payload, headers) == (event_id, raw_type)
 
 
@@ -316,7 +338,7 @@ def test_events_that_matter_are_read_in_full(
             "razorpay",
             _razorpay_event("payment.authorized", payment=RAZORPAY_PAYMENT),
             {"x-razorpay-event-id": "Q1"},
-            "Q1",
+            f"{RAZORPAY_PAYMENT['id']}:payment.authorized",
         ),
         (
             "razorpay",
@@ -343,7 +365,13 @@ def test_empty_metadata_shapes_mean_no_checkout():
     assert parse_event("razorpay", payload, RAZORPAY_HEADERS).checkout_id is None
 
 
-def test_razorpay_without_the_event_id_header_keys_on_the_entity_and_event():
+def test_razorpay_keys_on_signed_entity_ids_never_on_the_unsigned_event_id_header():
+    """One captured body replayed with three forged `x-razorpay-event-id` headers is one event."""
+    forged = {
+        parse_event("razorpay", RAZORPAY_CAPTURED, {"x-razorpay-event-id": f"forged{i}"}).event_id
+        for i in range(3)
+    }
+    assert forged == {"pay_DESlfW9H8K9uqM:payment.captured"}
     assert parse_event("razorpay", RAZORPAY_CAPTURED, {}).event_id == "pay_DESlfW9H8K9uqM:payment.captured"
     # each partial refund is its own event, so a refund keys on the refund, not the payment
     assert parse_event("razorpay", RAZORPAY_REFUNDED, {}).event_id == "rfnd_FS8TWyPrCsa0OB:refund.processed"
@@ -352,7 +380,7 @@ def test_razorpay_without_the_event_id_header_keys_on_the_entity_and_event():
     )
     event = parse_event("razorpay", refund_only, {"X-RAZORPAY-EVENT-ID": "R9"})
     assert (event.event_id, event.checkout_id, event.email, event.payment_id) == (
-        "R9",
+        "rfnd_FS8TWyPrCsa0OB:refund.processed",
         "chk_2",
         None,
         "pay_DESlfW9H8K9uqM",
@@ -423,7 +451,7 @@ def _broken(payload: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             {},
             "data.transaction_reference",
         ),
-        ("razorpay", _broken(RAZORPAY_CAPTURED, "payload", {}), {}, "x-razorpay-event-id"),
+        ("razorpay", _broken(RAZORPAY_CAPTURED, "payload", {}), {}, "payload.payment.entity.id"),
         (
             "razorpay",
             _broken(RAZORPAY_CAPTURED, "payload.payment.entity.amount", 499.0),
@@ -488,3 +516,16 @@ def test_signed_bytes_verify_then_parse_for_every_provider():
         verify(provider, body, headers, [secrets[provider]], now=now, tolerance=300)
         event = parse_event(provider, json.loads(body), headers)
         assert (event.kind, event.checkout_id) == ("payment_succeeded", CHECKOUT)
+
+
+def test_each_refund_is_known_by_its_provider_refund_id():
+    assert parse_event("razorpay", RAZORPAY_REFUNDED, {}).refund_id == "rfnd_FS8TWyPrCsa0OB"
+    assert parse_event("paystack", PAYSTACK_REFUND, {}).refund_id == "132013318360"
+    stripe = parse_event("stripe", STRIPE_REFUNDED, {})
+    # Without the embedded refund list, the charge's running refunded total names the refund.
+    assert stripe.refund_id == f"{STRIPE_REFUNDED['data']['object']['id']}:refunded:4998"
+    embedded = copy.deepcopy(STRIPE_REFUNDED)
+    embedded["data"]["object"]["refunds"] = {"object": "list", "data": [{"id": "re_new"}, {"id": "re_old"}]}
+    assert parse_event("stripe", embedded, {}).refund_id == "re_new"
+    assert parse_event("standard", STANDARD_REFUNDED, STANDARD_HEADERS).refund_id is None
+    assert parse_event("stripe", STRIPE_SUCCEEDED, {}).refund_id is None

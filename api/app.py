@@ -27,6 +27,7 @@ from api.resources.health import Health, Metrics, OpenApi, Ready
 from api.resources.jobs import JobRun
 from api.resources.operations import Queues, Schedules
 from api.resources.orders import CheckoutOrder, Order, OrderCancel
+from api.resources.payments import AdminPayments
 from api.resources.products import Product
 from api.resources.reservations import Reservation
 from api.resources.webhooks import Webhook
@@ -71,6 +72,7 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
         "/v1/admin/dead-letters/{dead_letter_id:int(min=1)}/replay",
         lambda d: DeadLetterReplay(dead_letter_service(d), d.settings.max_body_bytes),
     ),
+    ("/v1/admin/payments", AdminPayments),
     ("/v1/admin/queues", Queues),
     ("/v1/admin/schedules", Schedules),
 ]

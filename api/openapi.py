@@ -10,6 +10,7 @@ from api.openapi_parts import OBJECT, PROBLEM, json_body, operation, problems, r
 from api.schemas import (
     JobRunOut,
     OrderOut,
+    PaymentIssuesOut,
     ProductIn,
     ProductOut,
     ReservationIn,
@@ -155,6 +156,7 @@ def openapi_document() -> dict[str, Any]:
         JobRunOut,
         OrderOut,
         WebhookAck,
+        PaymentIssuesOut,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))

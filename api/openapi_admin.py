@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.openapi_parts import OBJECT, json_body, operation, problems, ref
-from api.schemas import BulkIn, ReplayIn
+from api.schemas import BulkIn, PaymentIssuesOut, ReplayIn
 
 
 def query_param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -72,7 +72,18 @@ def admin_paths() -> dict[str, Any]:
         )
         for action in ("replay", "purge")
     }
+    payments = operation(
+        "Payments that need a person: what was paid, what was owed, why it stopped; newest first",
+        {"200": json_body(ref(PaymentIssuesOut), "`items` and `next_offset`"), **problems(422)},
+        security="admin",
+    )
+    payments["parameters"] = [
+        query_param("state", {"type": "string", "enum": ["needs_attention", "unmatched"]}, "both if absent"),
+        query_param("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (100)"),
+        query_param("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000}, "rows to skip (0)"),
+    ]
     return {
+        "/v1/admin/payments": {"get": payments},
         "/v1/admin/dead-letters": {"get": listing},
         "/v1/admin/dead-letters/groups": {"get": grouped},
         "/v1/admin/dead-letters/{dead_letter_id}": {"get": one, "delete": purge_one},

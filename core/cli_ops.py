@@ -9,6 +9,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from core.cli_payments import add_parser as add_payments_parser
+
 FILTERS = ("actor", "queue", "exception_type", "fingerprint", "state", "since", "until")
 
 
@@ -47,6 +49,7 @@ def add_parsers(sub: Any) -> None:
     queues = sub.add_parser("queues", help="per queue: ready, delayed, in flight, dead, oldest age")
     queues.add_argument("--json", action="store_true")
     queues.set_defaults(func=run_queues)
+    add_payments_parser(sub)
 
 
 def _deps() -> Any:

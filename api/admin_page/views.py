@@ -14,11 +14,13 @@ import jinja2
 from api.admin_page.session import COOKIE, Session, Sessions
 from api.deps import Deps
 from api.resources.operations import queue_table, schedule_rows
+from api.resources.payments import payment_issues
 from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
 from db.queries.dead_letters import Filter
 
 HERE = Path(__file__).parent
 FINGERPRINT = re.compile(r"[0-9a-f]{1,16}")
+PAYMENTS_SHOWN = 100  # the rest through GET /v1/admin/payments or `backroom payments list`
 CSP = "default-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'"
 
 
@@ -110,6 +112,8 @@ class Dashboard(Page):
             resp,
             "dashboard.html",
             csrf=self.sessions.csrf(session.nonce),
+            payments=payment_issues(self.deps.engine, limit=PAYMENTS_SHOWN),
+            payments_shown=PAYMENTS_SHOWN,
             queues=queue_table(self.deps),
             groups=self.service.groups(Filter()),
             schedules=schedule_rows(self.deps),

@@ -1,0 +1,62 @@
+"""`/v1/admin/payments`: the payments a person must look at (ADMIN_API_TOKEN).
+
+Two kinds, one list: orders in `needs_attention` (paid too little, in another currency, or paid
+when the stock was gone) and payments that matched no order (no checkout, an unknown one, or a
+checkout another payment already paid). The CLI and the /admin page read the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from api.deps import Deps
+from api.errors import validation_problem
+from api.schemas import PaymentIssuesQueryIn
+from api.validation import field_path
+from db.engine import transaction
+from db.queries.payments import AttentionState, payments_needing_attention
+
+QUERY_KEYS = ("state", "limit", "offset")
+
+
+def payment_issues(
+    engine: Engine, state: AttentionState | None = None, *, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Newest first, as JSON-ready dicts (`paid` and `owed` are {amount, currency})."""
+    with transaction(engine) as session:
+        issues = payments_needing_attention(session, state, limit=limit, offset=offset)
+    return [issue.as_json() for issue in issues]
+
+
+def to_query(data: dict[str, Any]) -> PaymentIssuesQueryIn:
+    try:
+        return PaymentIssuesQueryIn.model_validate(data)
+    except ValidationError as error:
+        raise validation_problem(
+            [{"field": field_path(e["loc"]), "message": e["msg"]} for e in error.errors()]
+        ) from None
+
+
+class AdminPayments:
+    """GET: newest first; `state` needs_attention | unmatched (both when absent);
+    `limit` (1-500, default 100) and `offset` paginate, `next_offset` names the next page."""
+
+    auth = "admin"
+    rate_limit = "admin"
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = to_query({k: req.get_param(k) for k in QUERY_KEYS if req.get_param(k) is not None})
+        # One row more than asked tells whether another page exists without counting them all.
+        rows = payment_issues(self.deps.engine, query.state, limit=query.limit + 1, offset=query.offset)
+        more = len(rows) > query.limit
+        resp.media = {
+            "items": rows[: query.limit],
+            "next_offset": query.offset + query.limit if more else None,
+        }

@@ -1,38 +1,27 @@
 """Logging: structlog for our code and the standard library's loggers alike.
 
 Context (request id, message id, actor) is bound with structlog's contextvars
-by the API and worker middleware, so every line carries it. Values under
-secret-looking keys and passwords inside URLs are masked before rendering.
+by the API and worker middleware, so every line carries it. `core.log_scrub`
+keeps secrets, URL passwords, message bodies and whole email addresses out of
+every line, tracebacks included; tracebacks are rendered without local variables.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
+import threading
+from types import TracebackType
 from typing import Any
 
 import structlog
 
+from core.log_scrub import MASK, SecretScrubber, mask_url_password, redact, secret_values
 from core.settings import Settings
 
-_SECRET_KEY = re.compile(r"secret|token|password|authorization|api_key|signature|cookie", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z+]+://[^:/@\s]*):(?P<password>[^@\s]+)@")
-MASK = "***"
-
-
-def mask_url_password(text: str) -> str:
-    return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}:{MASK}@", text)
-
-
-def redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Mask secret-looking fields and URL passwords in every event."""
-    for key, value in list(event.items()):
-        if _SECRET_KEY.search(key) and value not in (None, ""):
-            event[key] = MASK
-        elif isinstance(value, str):
-            event[key] = mask_url_password(value)
-    return event
+__all__ = ["MASK", "announce", "configure_logging", "get_logger", "mask_url_password", "redact"]
+# Servers and libraries with handlers of their own: routed through ours so they are scrubbed too.
+_ADOPTED = ("gunicorn.error", "gunicorn.access")
 
 
 def configure_logging(settings: Settings) -> None:
@@ -43,14 +32,20 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
-        redact,
     ]
     renderer: Any
     if settings.log_format == "json":
         renderer = structlog.processors.JSONRenderer()
+        # The plain traceback text (no locals), made before `redact` so it is masked too.
         shared.append(structlog.processors.format_exc_info)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        # Not Rich's default: it prints every frame's local variables (keys, bodies, DSNs).
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
+    shared.append(redact)
+    # Last of all, on the rendered line: covers exception messages and tracebacks.
+    scrubber = SecretScrubber(secret_values(settings))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -59,7 +54,7 @@ def configure_logging(settings: Settings) -> None:
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer, scrubber],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
@@ -69,6 +64,38 @@ def configure_logging(settings: Settings) -> None:
     # Libraries that are chatty at INFO; their warnings still come through.
     for name in ("botocore", "urllib3", "apscheduler.executors.default", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in _ADOPTED:
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    _log_uncaught_exceptions()
+
+
+def _log_crash(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, tb)
+    else:
+        logging.getLogger("backroom.crash").critical("process.uncaught_exception", exc_info=(kind, error, tb))
+
+
+def _log_thread_crash(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None and not issubclass(args.exc_type, SystemExit):
+        logging.getLogger("backroom.crash").critical(
+            "thread.uncaught_exception",
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+            extra={"thread_name": getattr(args.thread, "name", None)},
+        )
+
+
+def _log_uncaught_exceptions() -> None:
+    """A crash's traceback goes through the scrubbing formatter, not Python's raw printer.
+
+    Only Python's own hooks are replaced: one installed by someone else (a test runner,
+    an error tracker) stays in charge.
+    """
+    if sys.excepthook in (sys.__excepthook__, _log_crash):
+        sys.excepthook = _log_crash
+    if threading.excepthook in (threading.__excepthook__, _log_thread_crash):
+        threading.excepthook = _log_thread_crash
 
 
 def announce(settings: Settings, process: str) -> None:

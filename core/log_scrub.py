@@ -58,7 +58,8 @@ def mask_text(text: str) -> str:
 
 def _mask_value(key: str, value: Any, depth: int) -> Any:
     if _SECRET_KEY.search(key) or _BODY_KEY.match(key):
-        return value if value in (None, "") else MASK
+        # A flag or a count (`signature_valid=False`, `body_bytes`) says nothing secret.
+        return value if value in (None, "") or isinstance(value, bool | int | float) else MASK
     if _EMAIL_KEY.match(key) and isinstance(value, str):
         return _LOOSE_EMAIL.sub(lambda m: f"{m.group('first')}{MASK}@", value)
     return _mask(value, depth)

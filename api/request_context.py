@@ -1,16 +1,19 @@
-"""Request context middleware: a request id on every log line, an access log, request metrics."""
+"""Request context middleware: the client's address, a request id on every log line, an access log,
+request metrics."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import falcon
 import structlog
 from prometheus_client import Counter, Histogram
 
+from api.proxies import Network, apply_forwarding
 from core.logging import get_logger
 
 log = get_logger("backroom.api.access")
@@ -26,9 +29,17 @@ LATENCY = Histogram(
 
 
 class RequestContext:
-    """Takes X-Request-ID from the caller when it is well formed, else makes one; echoes it back."""
+    """Takes X-Request-ID from the caller when it is well formed, else makes one; echoes it back.
+
+    First of the middleware: behind TRUSTED_PROXIES it sets the client's address and scheme
+    before the limiter, auth and resources read them.
+    """
+
+    def __init__(self, trusted_proxies: Sequence[Network] = ()) -> None:
+        self.trusted_proxies = list(trusted_proxies)
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        apply_forwarding(req, self.trusted_proxies)
         given = req.get_header("X-Request-ID") or ""
         request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
         req.context.request_id = request_id
@@ -46,5 +57,12 @@ class RequestContext:
         status = resp.status_code
         REQUESTS.labels(req.method, route, str(status)).inc()
         LATENCY.labels(req.method, route).observe(elapsed)
-        log.info("request", method=req.method, path=req.path, status=status, ms=round(elapsed * 1000, 2))
+        log.info(
+            "request",
+            method=req.method,
+            path=req.path,
+            status=status,
+            client=req.remote_addr,
+            ms=round(elapsed * 1000, 2),
+        )
         structlog.contextvars.clear_contextvars()

@@ -61,6 +61,7 @@ def make_settings(database_url: str, redis_url: str, **overrides: Any) -> Settin
         "rate_limit_cron": "100000/minute",
         "rate_limit_public": "100000/minute",
         "rate_limit_webhooks": "100000/minute",
+        "rate_limit_webhooks_invalid": "100000/minute",
         "log_level": "WARNING",
         "stripe_webhook_secret": SECRETS["stripe"],
         "paystack_secret_key": SECRETS["paystack"],

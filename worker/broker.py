@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 import dramatiq
@@ -23,11 +22,18 @@ from worker.log_context import LogContext
 from worker.retry_policy import RetryPolicy
 
 
-def build_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> RedisBroker:
+def build_broker(
+    settings: Settings,
+    extra_middleware: Iterable[dramatiq.Middleware] = (),
+    *,
+    metrics_exporter: bool = False,
+) -> RedisBroker:
     """The RedisBroker with backroom's middleware, for processes that only enqueue.
 
     `extra_middleware` is the hook point for more cross-cutting work; it sees a message after
-    the retry policy has decided on it. Nothing here talks to Redis; the client connects on first use.
+    the retry policy has decided on it. `metrics_exporter` (workers only, via setup_broker) adds
+    Dramatiq's Prometheus exporter when WORKER_METRICS_PORT > 0. Nothing here talks to Redis;
+    the client connects on first use.
     """
     database = Database(settings)
     # Order matters: after-hooks run in reverse, so RetryPolicy (last) decides a message's
@@ -45,17 +51,16 @@ def build_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middlew
         *extra_middleware,
         RetryPolicy(settings),
     ]
-    if settings.worker_metrics_port:
-        # Dramatiq's exporter reads its port from the environment when imported.
-        os.environ["dramatiq_prom_port"]  # noqa: SIM112 = str(settings.worker_metrics_port)
-        from dramatiq.middleware.prometheus import Prometheus
+    if metrics_exporter and settings.worker_metrics_port:
+        from worker.metrics_exporter import WorkerMetrics  # imports prometheus_client: workers only
 
-        middleware.append(Prometheus())
+        middleware.append(WorkerMetrics())
     return RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace, middleware=middleware)
 
 
 def setup_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> RedisBroker:
-    """Build the broker and make it the global one; call before importing actor modules."""
-    broker = build_broker(settings, extra_middleware)
+    """Build a worker's broker (with the metrics exporter when WORKER_METRICS_PORT > 0) and make it
+    the global one; call before importing actor modules."""
+    broker = build_broker(settings, extra_middleware, metrics_exporter=True)
     dramatiq.set_broker(broker)
     return broker

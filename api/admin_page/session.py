@@ -2,7 +2,8 @@
 
 A session is `expiry.nonce.operator.signature` (operator: the name given at login, for the
 audit); rotating ADMIN_API_TOKEN ends every session. The CSRF token is derived from the
-session nonce, so each session has its own.
+session nonce, so each session has its own. A genuine cookie is not enough: its nonce must
+also be live in the SessionStore (Redis), so logging out ends the session on the server.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+
+import redis
 
 COOKIE = "backroom_admin"
 LIFETIME_SECONDS = 8 * 3600
@@ -67,3 +70,28 @@ class Sessions:
 
     def check_csrf(self, nonce: str, given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(self.csrf(nonce), given or "")
+
+
+class SessionStore:
+    """Live session nonces in Redis with the session's lifetime as TTL; logout deletes one.
+
+    Fail closed: with Redis unreachable no session is live (the login form says why).
+    """
+
+    def __init__(self, client: redis.Redis, namespace: str, lifetime: int = LIFETIME_SECONDS) -> None:
+        self.client = client
+        self.prefix = f"{namespace}:admin-session"
+        self.lifetime = lifetime
+
+    def start(self, nonce: str) -> None:
+        """Raises redis.RedisError when the session cannot be recorded."""
+        self.client.set(f"{self.prefix}:{nonce}", b"1", ex=self.lifetime)
+
+    def alive(self, nonce: str) -> bool:
+        try:
+            return bool(self.client.exists(f"{self.prefix}:{nonce}"))
+        except redis.RedisError:
+            return False
+
+    def end(self, nonce: str) -> None:
+        self.client.delete(f"{self.prefix}:{nonce}")

@@ -10,11 +10,13 @@ from urllib.parse import quote
 
 import falcon
 import jinja2
+import redis
 
-from api.admin_page.session import COOKIE, Session, Sessions
+from api.admin_page.session import COOKIE, Session, Sessions, SessionStore
 from api.deps import Deps
 from api.resources.operations import queue_table, schedule_rows
 from api.resources.payments import payment_issues
+from api.validation import read_form
 from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
 from db.queries.dead_letters import Filter
 
@@ -32,14 +34,15 @@ def templates() -> jinja2.Environment:
 
 
 class Page:
-    """Base: cookie session instead of a bearer token (auth=None), the admin rate limit."""
+    """Base: a cookie session instead of a bearer token, the admin rate limit."""
 
-    auth = None
+    auth = "admin-session"
     rate_limit = "admin"
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.sessions = Sessions(deps.settings.admin_api_token.get_secret_value())
+        self.store = SessionStore(deps.redis, deps.settings.redis_namespace, self.sessions.lifetime)
         self.service = DeadLetters(deps.engine, deps.broker)
 
     def render(self, resp: falcon.Response, name: str, status: str = falcon.HTTP_200, **context: Any) -> None:
@@ -53,14 +56,17 @@ class Page:
     def session(self, req: falcon.Request) -> Session:
         """The operator's session, or a redirect to the login form."""
         session = self.sessions.open(req.cookies.get(COOKIE))
-        if session is None:
+        if session is None or not self.store.alive(session.nonce):
             raise falcon.HTTPSeeOther("/admin/login")
         return session
+
+    def form(self, req: falcon.Request) -> dict[str, str]:
+        return read_form(req, self.deps.settings.max_body_bytes)
 
     def posted(self, req: falcon.Request) -> tuple[Session, dict[str, str]]:
         """A state-changing form post: a session and a valid CSRF token, or 403."""
         session = self.session(req)
-        form = {k: str(v) for k, v in (req.get_media(default_when_empty={}) or {}).items()}
+        form = self.form(req)
         if not self.sessions.check_csrf(session.nonce, form.get("csrf")):
             raise falcon.HTTPForbidden(
                 title="Forbidden", description="The form's CSRF token is missing or wrong."
@@ -74,20 +80,33 @@ class Page:
 
 
 class Login(Page):
+    """The login form: public, the way in. The session it starts is recorded in Redis."""
+
+    auth = "public"
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.render(resp, "login.html", error=None)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        form = req.get_media(default_when_empty={}) or {}
-        if not self.sessions.check_token(str(form.get("token", ""))):
+        form = self.form(req)
+        if not self.sessions.check_token(form.get("token", "")):
             self.render(resp, "login.html", status=falcon.HTTP_401, error="That token is not valid.")
+            return
+        cookie = self.sessions.issue(form.get("operator", ""))
+        try:
+            self.store.start(cookie.split(".")[1])
+        except redis.RedisError:
+            self.render(
+                resp, "login.html", status=falcon.HTTP_503, error="Sessions are unavailable: Redis is down."
+            )
             return
         resp.set_cookie(
             COOKIE,
-            self.sessions.issue(str(form.get("operator", ""))),
+            cookie,
             max_age=self.sessions.lifetime,
             path="/admin",
-            secure=req.scheme == "https",
+            # In production always: behind a TLS-terminating proxy the app may see plain http.
+            secure=req.scheme == "https" or self.deps.settings.app_env == "production",
             http_only=True,
             same_site="Strict",
         )
@@ -96,7 +115,8 @@ class Login(Page):
 
 class Logout(Page):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.posted(req)
+        session, _form = self.posted(req)
+        self.store.end(session.nonce)  # a copy of the cookie replayed later is refused
         resp.unset_cookie(COOKIE, path="/admin")
         raise falcon.HTTPSeeOther("/admin/login")
 
@@ -228,8 +248,8 @@ class GroupAction(Action):
 class Static:
     """The page's stylesheet, served by the app itself."""
 
-    auth = None
-    rate_limit = None
+    auth = "public"
+    rate_limit = "public"
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = "text/css; charset=utf-8"

@@ -16,19 +16,21 @@ from db.migrate import current_revision, head_revision
 
 
 class Health:
-    """`GET /health`: the process is up. Touches nothing else."""
+    """`GET /health` (and `HEAD`): the process is up. Touches nothing else."""
 
-    auth = None
+    auth = "public"
     rate_limit = "public"
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = {"status": "ok"}
 
+    on_head = on_get  # load balancers probe with HEAD; Falcon sends the headers without the body
+
 
 class Ready:
-    """`GET /ready`: Postgres and Redis reachable and migrations at head, else 503."""
+    """`GET /ready` (and `HEAD`): Postgres and Redis reachable and migrations at head, else 503."""
 
-    auth = None
+    auth = "public"
     rate_limit = "public"
 
     def __init__(self, deps: Deps) -> None:
@@ -55,11 +57,17 @@ class Ready:
             raise Problem(503, "not-ready", "Not ready", "A dependency is not ready.", checks=checks)
         resp.media = {"status": "ready", "checks": checks}
 
+    def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.on_get(req, resp)
+
 
 class Metrics:
-    """`GET /metrics`: Prometheus text, with queue depth and live reservations read at scrape time."""
+    """`GET /metrics`: Prometheus text, with queue depth and live reservations read at scrape time.
 
-    auth = None
+    Needs `Bearer $METRICS_TOKEN` when that is set; public otherwise (BearerAuth decides).
+    """
+
+    auth = "metrics"
     rate_limit = "public"
 
     def __init__(self, deps: Deps) -> None:
@@ -82,7 +90,7 @@ class Metrics:
 class OpenApi:
     """`GET /openapi.json`: the API reference."""
 
-    auth = None
+    auth = "public"
     rate_limit = "public"
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 
 from api.deps import Deps
 from api.errors import Problem
+from api.ratelimit import RateLimit
 from api.validation import loads, read_raw
 from core.logging import get_logger
 from core.payments import PROVIDERS, PayloadError, SignatureError, event_key, verify
@@ -26,15 +27,31 @@ class Webhook:
     fails); a verified event is inserted once per (provider, event id) and its id
     enqueued after commit. Duplicates answer 200 and are not processed again.
     With the database down the answer is 503, so the provider retries.
+
+    Rate limits are counted here, after the signature check: verified events in the
+    `webhooks` bucket, everything that fails (unknown provider, too large, bad signature)
+    in the smaller `webhooks_invalid` one, so a flood of junk from an address cannot push
+    a provider's genuine events into 429.
     """
 
-    auth = None
-    rate_limit = "webhooks"
+    auth = "webhook-signature"
+    rate_limit = None  # counted by the resource, in one of two buckets
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.limiter = RateLimit(deps.settings, deps.redis)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, provider: str) -> None:
+        try:
+            body, headers = self._verified(req, provider)
+        except falcon.HTTPError:
+            self.limiter.hit(req, resp, "webhooks_invalid")  # 429 once junk has used its budget
+            raise
+        self.limiter.hit(req, resp, "webhooks")
+        self._store(req, resp, provider, body, headers)
+
+    def _verified(self, req: falcon.Request, provider: str) -> tuple[bytes, dict[str, str]]:
+        """The raw body and lower-cased headers of a request whose signature checks out."""
         settings = self.deps.settings
         if provider not in PROVIDERS:
             raise Problem(
@@ -65,6 +82,12 @@ class Webhook:
             )
         except SignatureError as error:
             raise Problem(400, "invalid-signature", "Invalid signature", error.reason) from None
+        return body, headers
+
+    def _store(
+        self, req: falcon.Request, resp: falcon.Response, provider: str, body: bytes, headers: dict[str, str]
+    ) -> None:
+        """Parse the verified body, insert the event once, enqueue it after commit."""
         payload = loads(body)
         if not isinstance(payload, dict):
             raise Problem(400, "invalid-payload", "Invalid payload", "The body must be a JSON object.")

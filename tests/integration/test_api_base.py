@@ -118,7 +118,7 @@ def test_unknown_job_is_404(client):
 
 def test_unexpected_errors_are_a_500_problem_without_internals(client):
     class Boom:
-        auth = None
+        auth = "public"
         rate_limit = None
 
         def on_get(self, req, resp):

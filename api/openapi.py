@@ -40,23 +40,32 @@ def _paths() -> dict[str, Any]:
         }
     }
     return {
-        "/health": {"get": operation("Liveness", {"200": json_body(OBJECT, "the process is up")})},
+        "/health": {
+            "get": operation("Liveness", {"200": json_body(OBJECT, "the process is up")}),
+            "head": operation("Liveness, headers only", {"200": {"description": "the process is up"}}),
+        },
         "/ready": {
             "get": operation(
                 "Readiness: Postgres, Redis, migrations at head",
                 {"200": json_body(OBJECT, "ready"), **problems(503)},
-            )
+            ),
+            "head": operation("Readiness, headers only", {"200": {"description": "ready"}, **problems(503)}),
         },
         "/metrics": {
-            "get": operation(
-                "Prometheus metrics",
-                {
-                    "200": {
-                        "description": "Prometheus text format",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
-                    }
-                },
-            )
+            "get": {
+                **operation(
+                    "Prometheus metrics",
+                    {
+                        "200": {
+                            "description": "Prometheus text format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                        **problems(401),
+                    },
+                ),
+                # Public unless METRICS_TOKEN is set; then its bearer token is required.
+                "security": [{}, {"metrics": []}],
+            }
         },
         "/openapi.json": {"get": operation("This document", {"200": json_body(OBJECT, "OpenAPI 3.1")})},
         "/v1/products/{sku}": {
@@ -196,6 +205,7 @@ def openapi_document() -> dict[str, Any]:
                 "storefront": {**bearer, "description": "INTERNAL_API_SECRET"},
                 "admin": {**bearer, "description": "ADMIN_API_TOKEN"},
                 "cron": {**bearer, "description": "CRON_SECRET"},
+                "metrics": {**bearer, "description": "METRICS_TOKEN, only when it is set"},
             },
         },
     }

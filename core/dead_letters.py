@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +15,14 @@ from core.logging import get_logger
 from core.rules.dead_letters import may_replay, replay_options
 from db.engine import transaction
 from db.queries import dead_letters as q
+from db.queries import outbox
 from db.queries.dead_letters import Filter
 
 log = get_logger("backroom.dead_letters")
 BATCH = 100
+# A replay is an operator's "try again": an intent its failure closed is opened again in the same
+# transaction, or its actor would find it settled and do nothing (an email that failed for good).
+REOPEN: dict[str, Callable[[Session, int], bool]] = {"email.send": outbox.reopen_failed}
 
 
 class NotFound(Exception):
@@ -73,6 +78,9 @@ class DeadLetters:
                 options=replay_options(entry["options"], dead_letter_id),
             )
             q.mark_replayed(session, dead_letter_id)
+            reopen = REOPEN.get(entry["actor"])
+            if reopen is not None and len(entry["args"]) == 1:
+                reopen(session, int(entry["args"][0]))
             q.audit(
                 session,
                 dead_letter_id=dead_letter_id,

@@ -22,8 +22,10 @@ def send(outbox_id: int) -> None:
     """Send one outbox email with its idempotency key; a sent row is never sent again.
 
     No row lock is held during the HTTP call: if two deliveries race, Resend's
-    Idempotency-Key makes them one email. 429, 5xx and timeouts retry; any other
-    4xx marks the row failed and fails the message for good.
+    Idempotency-Key makes them one email. 429, 5xx and timeouts retry; so do 401/403 (our key
+    is wrong or rotated: a configuration fault, which the client logs as such, never the key);
+    any other 4xx marks the row failed and fails the message for good. Replaying its dead letter
+    makes the row pending again first (core/dead_letters.py), so the replay sends it.
     """
     db = database(send.broker)
     with db.transaction() as session:

@@ -1,8 +1,10 @@
 """Sending one email through Resend with an idempotency key, or logging it in development.
 
 Errors are sorted for the worker's retry policy: 429, 5xx, timeouts, connection errors and
-Resend's `concurrent_idempotent_requests` (409) raise `TransientEmailError`; any other 4xx raises
-`EmailRejected`, a `PermanentError`. `core.email.transport` explains how the base URL is chosen.
+Resend's `concurrent_idempotent_requests` (409) raise `TransientEmailError`; 401 and 403 (a missing,
+wrong or rotated API key) raise `ProviderKeyRejected`, a transient error too, since the email is fine
+and the fault is our configuration; any other 4xx raises `EmailRejected`, a `PermanentError`.
+`core.email.transport` explains how the base URL is chosen.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from core.errors import PermanentError
 from core.settings import Settings
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
+KEY_STATUSES = (401, 403)  # Resend's missing_api_key, invalid_api_key / restricted_api_key
 
 
 class TransientEmailError(Exception):
@@ -28,6 +31,12 @@ class TransientEmailError(Exception):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class ProviderKeyRejected(TransientEmailError):
+    """Resend refused our API key (401/403: missing, wrong, rotated, restricted, or not allowed to send
+    from `EMAIL_FROM`'s domain): a configuration fault, not a bad email, so it is retried with backoff
+    until the key is put right, and on-call is told by the `email.provider_rejected_key` log line."""
 
 
 class EmailRejected(PermanentError):
@@ -60,6 +69,9 @@ def _classify(error: ResendError, call: Call) -> Exception:
         retry_after = _retry_after(error.headers)
         message = f"resend answered {status} {error.error_type}: {error.message}"
         return TransientEmailError(message, status=status, retry_after=retry_after)
+    if status in KEY_STATUSES:
+        message = f"resend refused the API key ({status} {error.error_type}): {error.message}"
+        return ProviderKeyRejected(message, status=status)
     return EmailRejected(status, error.error_type, error.message)
 
 
@@ -77,7 +89,8 @@ def send_email(
     """Send one email from `settings.email_from` and return Resend's message id.
 
     Resend answers a repeat with the same `idempotency_key` (and body) with the first email's id
-    and sends nothing. Raises `TransientEmailError` (retry) or `EmailRejected` (a `PermanentError`).
+    and sends nothing. Raises `TransientEmailError` (retry; `ProviderKeyRejected` for a bad key) or
+    `EmailRejected` (a `PermanentError`).
     Without `settings.resend_api_key` (unset or blank) nothing is sent: the email is logged (address,
     subject and key; not the body) and `logged-<idempotency_key>` returned.
     """
@@ -98,7 +111,18 @@ def send_email(
     try:
         response = resend.Emails.send(params, {"idempotency_key": idempotency_key})
     except ResendError as error:
-        raise _classify(error, call) from (call.transport_error or error)
+        failure = _classify(error, call)
+        if isinstance(failure, ProviderKeyRejected):
+            # On-call must see a key fault as ours, not the recipient's; the key itself is never logged.
+            log.error(
+                "email.provider_rejected_key",
+                status=failure.status,
+                provider_error=error.error_type,
+                idempotency_key=idempotency_key,
+                fault="configuration",
+                action="check RESEND_API_KEY and EMAIL_FROM's domain; the email is retried",
+            )
+        raise failure from (call.transport_error or error)
     finally:
         CURRENT_CALL.reset(token)
     message_id = response.get("id")

@@ -35,3 +35,7 @@ class EmailOutbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime | None = Field(default=None, sa_column=timestamp())
     sent_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
+    # When the reconciler last sent it again (NULL: only the first send, at creation); see jobs/reconcile.py.
+    last_enqueued_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )

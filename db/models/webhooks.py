@@ -47,3 +47,7 @@ class WebhookEvent(SQLModel, table=True):
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     received_at: datetime | None = Field(default=None, sa_column=timestamp())
     processed_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
+    # When the reconciler last sent it again (NULL: only the first send, at creation); see jobs/reconcile.py.
+    last_enqueued_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )

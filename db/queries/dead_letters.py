@@ -49,7 +49,12 @@ SUMMARY = (
 
 
 def record(session: Session, entry: dict[str, Any]) -> int:
-    """Insert the dead letter (or refresh it if the same message is recorded twice): its id."""
+    """Insert the dead letter (or refresh it if the same message is recorded twice): its id.
+
+    A second record of one message (a stale copy swept from Redis's dead-letter set) refreshes the
+    failure details but keeps the state: a `replayed` entry stays replayed, so it is neither shown
+    as dead again nor replayable again without `force`.
+    """
     row_id = session.execute(
         text(
             "INSERT INTO dead_letter (message_id, queue, actor, args, kwargs, options, attempts, "
@@ -60,11 +65,32 @@ def record(session: Session, entry: dict[str, Any]) -> int:
             "ON CONFLICT (message_id) DO UPDATE SET attempts = excluded.attempts, "
             "exception_type = excluded.exception_type, exception_message = excluded.exception_message, "
             "traceback = excluded.traceback, fingerprint = excluded.fingerprint, origin = excluded.origin, "
-            "last_failed_at = excluded.last_failed_at, state = 'dead' RETURNING id"
+            "last_failed_at = excluded.last_failed_at RETURNING id"
         ).bindparams(*(bindparam(name, type_=JSONB) for name in ("args", "kwargs", "options"))),
         entry,
     ).scalar_one()
     return int(row_id)
+
+
+def intent_sql(actor_param: str, id_sql: str) -> str:
+    """Ledger entries of the messages `actor(id)` sent for one intent row (actors take its id only)."""
+    return f"d.actor = :{actor_param} AND d.args = jsonb_build_array({id_sql})"
+
+
+def dead_for(actor_param: str, id_sql: str) -> str:
+    """SQL condition: the intent has an entry still `dead`, so no message of its chain is alive and
+    the next one is an operator's replay, not the reconciler's."""
+    return (
+        f"EXISTS (SELECT 1 FROM dead_letter d WHERE {intent_sql(actor_param, id_sql)} AND d.state = 'dead')"
+    )
+
+
+def last_replay_for(actor_param: str, id_sql: str) -> str:
+    """SQL expression: when an entry of the intent was last replayed (NULL if never), a send too."""
+    return (
+        "(SELECT max(a.performed_at) FROM dead_letter_action a JOIN dead_letter d ON d.id = a.dead_letter_id "
+        f"WHERE a.action = 'replay' AND {intent_sql(actor_param, id_sql)})"
+    )
 
 
 def page(session: Session, where: Filter, *, limit: int, before: int | None) -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session
 
+from db.queries.stuck_intents import Intent
+
 
 def add_email(session: Session, *, key: str, template: str, to: str, context: dict[str, Any]) -> int | None:
     """Queue an email in the caller's transaction; None if that key was already queued."""
@@ -41,12 +43,14 @@ def record_attempt(
     )
 
 
-def pending_before(session: Session, cutoff: datetime, limit: int) -> list[int]:
-    rows = session.execute(
-        text(
-            "SELECT id FROM email_outbox WHERE state = 'pending' AND created_at < :cutoff "
-            "ORDER BY created_at LIMIT :n"
-        ),
-        {"cutoff": cutoff, "n": limit},
-    )
-    return [int(r.id) for r in rows]
+def reopen_failed(session: Session, outbox_id: int) -> bool:
+    """Make a `failed` row `pending` again (an operator replays its dead letter): True if it was failed."""
+    reopened = session.execute(
+        text("UPDATE email_outbox SET state = 'pending' WHERE id = :id AND state = 'failed' RETURNING id"),
+        {"id": outbox_id},
+    ).scalar_one_or_none()
+    return reopened is not None
+
+
+# The reconciler's view of this table (db/queries/stuck_intents.py): `pending` since `created_at`.
+STUCK = Intent(table="email_outbox", first_state="pending", created_column="created_at")

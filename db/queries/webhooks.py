@@ -9,6 +9,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session
 
+from db.queries.stuck_intents import Intent
+
 
 def store_event(
     session: Session,
@@ -56,12 +58,5 @@ def settle_event(
     )
 
 
-def received_before(session: Session, cutoff: datetime, limit: int) -> list[int]:
-    rows = session.execute(
-        text(
-            "SELECT id FROM webhook_event WHERE state = 'received' AND received_at < :cutoff "
-            "ORDER BY received_at LIMIT :n"
-        ),
-        {"cutoff": cutoff, "n": limit},
-    )
-    return [int(r.id) for r in rows]
+# The reconciler's view of this table (db/queries/stuck_intents.py): `received` since `received_at`.
+STUCK = Intent(table="webhook_event", first_state="received", created_column="received_at")

@@ -11,7 +11,7 @@ import pytest
 import resend
 from structlog.testing import capture_logs
 
-from core.email.client import EmailRejected, TransientEmailError, send_email
+from core.email.client import EmailRejected, ProviderKeyRejected, TransientEmailError, send_email
 from core.errors import PermanentError
 from core.settings import Settings
 from tests.support.resend_server import ResendServer
@@ -82,9 +82,10 @@ def test_other_client_errors_are_permanent(server, status):
     assert "scripted failure" in str(caught.value) and server.emails == []
 
 
-def test_a_wrong_api_key_and_a_reused_key_with_another_body_are_rejected(server):
-    with pytest.raises(EmailRejected, match="invalid_api_key"):
+def test_a_wrong_api_key_is_transient_and_a_reused_key_with_another_body_is_rejected(server):
+    with pytest.raises(ProviderKeyRejected, match="invalid_api_key") as caught:  # our fault: retried
         send(server.url, settings=make_settings(resend_api_key="re_wrong"))
+    assert caught.value.status == 403 and not isinstance(caught.value, PermanentError)
     send(server.url)
     with pytest.raises(EmailRejected, match="invalid_idempotent_request"):
         send(server.url, subject="Another subject")

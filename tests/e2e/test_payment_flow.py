@@ -25,7 +25,10 @@ def test_a_signed_payment_posted_three_times_is_one_order_one_deduction_one_emai
     sku, checkout = f"e2e-{uuid.uuid4().hex[:8]}", f"co-{uuid.uuid4().hex[:8]}"
     assert (
         requests.put(
-            f"{base}/v1/products/{sku}", json={"name": "Teapot", "stock": 4, "price": 500}, headers=H, timeout=10
+            f"{base}/v1/products/{sku}",
+            json={"name": "Teapot", "stock": 4, "price": 500},
+            headers=H,
+            timeout=10,
         ).status_code
         == 201
     )

@@ -29,8 +29,8 @@ def start_run(tmp_path, env, port):
     return process, log_path
 
 
-def test_run_starts_embedded_servers_and_stops_them(tmp_path):
-    port = free_port()
+def embedded_env(tmp_path):
+    """The environment of a laptop: no server URLs, var/ under the test's own directory."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         BACKROOM_VAR_DIR=str(tmp_path / "var"),
@@ -38,6 +38,12 @@ def test_run_starts_embedded_servers_and_stops_them(tmp_path):
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         WEB_CONCURRENCY="1",
     )
+    return env
+
+
+def test_run_starts_embedded_servers_and_stops_them(tmp_path):
+    port = free_port()
+    env = embedded_env(tmp_path)
     process, log_path = start_run(tmp_path, env, port)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -96,13 +102,7 @@ def test_a_second_run_refuses_and_commands_find_the_first_runs_servers(tmp_path)
     """One run per checkout: the second says who runs (PID) and leaves; `backroom queues` finds
     the first run's embedded servers with no URL configured (issue 7)."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        BACKROOM_VAR_DIR=str(tmp_path / "var"),
-        INTERNAL_API_SECRET=STOREFRONT,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        WEB_CONCURRENCY="1",
-    )
+    env = embedded_env(tmp_path)
     first, log_path = start_run(tmp_path, env, port)
     try:
         base = f"http://127.0.0.1:{port}"

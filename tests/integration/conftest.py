@@ -47,6 +47,28 @@ def worker(broker: RedisBroker) -> Iterator[dramatiq.Worker]:
 
 
 @pytest.fixture
+def cli(settings, monkeypatch, capsys):
+    """Run `backroom ...` in-process against the session's database and Redis: (exit code, output)."""
+    from core.cli import main
+
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "REDIS_NAMESPACE": settings.redis_namespace,
+        "LOG_LEVEL": "WARNING",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir("/")  # no .env
+
+    def run(*argv):
+        code = main(list(argv))
+        return code, capsys.readouterr()
+
+    return run
+
+
+@pytest.fixture
 def shop(client, engine, worker, resend_server):
     """A storefront and payment providers driving the real API and worker, with helpers to wait."""
 

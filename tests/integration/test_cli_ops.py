@@ -3,29 +3,7 @@
 import json
 import uuid
 
-import pytest
-
-from core.cli import main
 from tests.support.dead_letters import insert_dead_letter
-
-
-@pytest.fixture
-def cli(settings, monkeypatch, capsys):
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "REDIS_NAMESPACE": settings.redis_namespace,
-        "LOG_LEVEL": "WARNING",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir("/")  # no .env
-
-    def run(*argv):
-        code = main(list(argv))
-        return code, capsys.readouterr()
-
-    return run
 
 
 def _entry(engine, fingerprint):

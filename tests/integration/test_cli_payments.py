@@ -5,27 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.cli import main
 from tests.support.payment_issues import insert_underpaid_order, insert_unmatched, later_than_everything
-
-
-@pytest.fixture
-def cli(settings, monkeypatch, capsys):
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "REDIS_NAMESPACE": settings.redis_namespace,
-        "LOG_LEVEL": "WARNING",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir("/")  # no .env
-
-    def run(*argv):
-        code = main(list(argv))
-        return code, capsys.readouterr()
-
-    return run
 
 
 def test_table_shows_paid_owed_and_why(cli, engine):

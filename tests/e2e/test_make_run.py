@@ -19,7 +19,7 @@ def start_run(tmp_path, env, port):
     log_path = tmp_path / "run.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "run", "--port", str(port)],
+            [sys.executable, "-m", "cli.main", "run", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,

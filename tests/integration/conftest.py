@@ -49,7 +49,7 @@ def worker(broker: RedisBroker) -> Iterator[dramatiq.Worker]:
 @pytest.fixture
 def cli(settings, monkeypatch, capsys):
     """Run `backroom ...` in-process against the session's database and Redis: (exit code, output)."""
-    from core.cli import main
+    from cli.main import main
 
     env = {
         "DATABASE_URL": settings.database_url,

@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from core import run_state
+from cli import run_state
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from core import run_state
+from cli import run_state
 var = Path(sys.argv[1])
 run_state.acquire(var)
 run_state.write_servers(var, {"DATABASE_URL": "postgresql://postgres:@/backroom?host=/x", "REDIS_URL": "unix:///x.sock"})

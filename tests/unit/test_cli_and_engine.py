@@ -1,4 +1,4 @@
-from core.cli import main
+from cli.main import main
 from core.settings import Settings
 from db.engine import connect_args, sqlalchemy_url
 from tests.unit.test_settings import settings

@@ -1,6 +1,6 @@
 """The human table of `backroom payments list`: empty state, unknown amounts, one line per payment."""
 
-from core.cli_payments import money, table
+from cli.payments import money, table
 
 
 def _row(**overrides):

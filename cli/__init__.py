@@ -1,0 +1,1 @@
+"""The `backroom` command line and the dev runner: an entry point, like api/."""

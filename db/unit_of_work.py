@@ -1,0 +1,57 @@
+"""The unit of work: one transaction, and the messages it made necessary, sent after it commits.
+
+A service adds messages with `uow.send_after_commit(...)` while it works; they leave only once
+the transaction has committed (so a worker never looks for a row that is not there yet), and
+not at all when it fails. A message that cannot be sent after the commit is logged and left to
+the reconciler: the intent it carries is already durable in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.logging import get_logger
+from core.messages import Outgoing, Send
+from db.engine import transaction
+
+log = get_logger("backroom.db.unit_of_work")
+
+
+@dataclass
+class UnitOfWork:
+    session: Session
+    outbox: list[Outgoing] = field(default_factory=list)
+
+    def send_after_commit(self, actor_name: str, queue: str, *args: Any) -> None:
+        self.outbox.append(Outgoing(actor_name, queue, args))
+
+
+@dataclass(frozen=True)
+class UnitsOfWork:
+    """What a service is given: opens units of work on one engine and sends through one sender."""
+
+    engine: Engine
+    send: Send
+
+    @contextmanager
+    def begin(self) -> Iterator[UnitOfWork]:
+        with transaction(self.engine) as session:
+            uow = UnitOfWork(session)
+            yield uow
+        # Committed: now, and only now, the messages it decided.
+        for message in uow.outbox:
+            try:
+                self.send(message)
+            except Exception as error:  # durable in Postgres; the reconciler sends it again
+                log.warning(
+                    "message.send_failed_after_commit",
+                    actor=message.actor_name,
+                    args=list(message.args),
+                    error=type(error).__name__,
+                )

@@ -1,0 +1,1 @@
+"""Use cases, one module a domain: what entry points (resources, actors, CLI, scheduler) call."""

@@ -29,7 +29,8 @@ test-unit: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy api worker jobs schedules db core bench
+	$(VENV)/bin/mypy api cli worker jobs services schedules db core bench
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) -m bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -58,8 +59,17 @@ class ProductIn(Strict):
     low_stock_threshold: JsonInt = Field(0, ge=0, le=MAX_STOCK)
     price: JsonInt = Field(ge=0, le=MAX_PRICE, description="minor units (cents) of `currency`")
     currency: str | None = Field(
-        None, pattern=CURRENCY_PATTERN, description="ISO 4217, any case; default STORE_CURRENCY"
+        None,
+        description="ISO 4217, any case; default STORE_CURRENCY",
+        json_schema_extra={"pattern": CURRENCY_PATTERN},
     )
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(CURRENCY_PATTERN, value):
+            raise ValueError("must be a three-letter ISO 4217 code, like USD")
+        return value
 
 
 class ProductOut(BaseModel):

@@ -14,7 +14,9 @@ from db.queries.products import change_stock, lock_products
 
 
 def _not_found(what: str) -> Problem:
-    return Problem(404, "order-not-found", "Order not found", f"No order for {what}.")
+    return Problem(
+        404, "order-not-found", "Order not found", f"No order for {what}: not paid yet, or unknown."
+    )
 
 
 class Order:

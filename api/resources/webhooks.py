@@ -11,6 +11,7 @@ from api.ratelimit import RateLimit
 from api.validation import loads, read_raw
 from core.logging import get_logger
 from core.payments import PROVIDERS, PayloadError, SignatureError, event_key, verify
+from core.payments.signatures import NO_MATCH
 from db.engine import transaction
 from db.queries.webhooks import store_event
 from jobs.catalog import send_webhook_message
@@ -81,7 +82,10 @@ class Webhook:
                 tolerance=settings.webhook_tolerance_seconds,
             )
         except SignatureError as error:
-            raise Problem(400, "invalid-signature", "Invalid signature", error.reason) from None
+            detail = error.reason
+            if detail == NO_MATCH:  # the usual causes, said where the sender reads them
+                detail += ": check the secret, and send the body byte for byte as signed (curl --data-binary)"
+            raise Problem(400, "invalid-signature", "Invalid signature", detail) from None
         return body, headers
 
     def _store(

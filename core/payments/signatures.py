@@ -20,6 +20,10 @@ from datetime import datetime
 _DIGITS = re.compile(r"[0-9]{1,12}")
 
 
+# The secret is wrong, or the body is not byte for byte what was signed (curl -d reformats it).
+NO_MATCH = "no matching signature"
+
+
 class SignatureError(Exception):
     """A webhook whose signature, signature header or timestamp does not check out."""
 
@@ -94,7 +98,7 @@ def _verify_body_hmac(
     received = _ascii(header(headers, name, name).lower())
     expected = [hmac.new(_ascii(key), body, digest).hexdigest().encode() for key in keys]
     if not any_match(expected, [received]):
-        raise SignatureError("no matching signature")
+        raise SignatureError(NO_MATCH)
 
 
 def verify_paystack(body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> None:
@@ -137,5 +141,5 @@ def verify_stripe(
     signed = f"{timestamp}.".encode() + body
     expected = [hmac.new(_ascii(key), signed, hashlib.sha256).hexdigest().encode() for key in keys]
     if not any_match(expected, signatures):
-        raise SignatureError("no matching signature")
+        raise SignatureError(NO_MATCH)
     return timestamp

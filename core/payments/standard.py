@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from core.payments.signatures import (
+    NO_MATCH,
     SignatureError,
     any_match,
     check_tolerance,
@@ -74,5 +75,5 @@ def verify_standard(
     signed = f"{msg_id}.{timestamp}.".encode("utf-8", "surrogatepass") + body
     expected = [hmac.new(key, signed, hashlib.sha256).digest() for key in keys]
     if not any_match(expected, received):
-        raise SignatureError("no matching signature")
+        raise SignatureError(NO_MATCH)
     return timestamp

@@ -58,6 +58,9 @@ def process_event(session: Session, row_id: int, *, now: datetime, settings: Set
 def _apply(session: Session, row_id: int, event: ProviderEvent, now: datetime, settings: Settings) -> Outcome:
     if event.kind == "other":
         return Outcome("ignored", f"{event.raw_type} is stored, not acted on")
+    if event.payment_id is not None and event.kind in ("payment_succeeded", "refunded"):
+        # Taken before any other row lock, in both paths, so the two never deadlock.
+        payments.lock_payment(session, event.provider, event.payment_id)
     if event.kind == "refunded":
         return Outcome(*record_refund(session, event))
     if event.checkout_id is None:

@@ -55,6 +55,8 @@ def apply_refunds(session: Session, provider: str, order: q.OrderRow) -> str | N
     if action == "partial":
         paid = describe(order.amount, order.currency)
         note = f"refunded {describe(total, order.currency)} of {paid}; stock unchanged"
+        if order.state == "needs_attention" and order.note:  # keep why it stopped in view
+            note = f"{order.note.split('; refunded ')[0]}; {note}"
         q.update_order(
             session, order.order_id, state=order.state, stock_deducted=order.stock_deducted, note=note
         )

@@ -85,6 +85,18 @@ def refunds_of(session: Session, provider: str, payment_id: str) -> list[tuple[i
     return [(int(r.amount), bool(r.cumulative)) for r in rows]
 
 
+def lock_payment(session: Session, provider: str, payment_id: str) -> None:
+    """Serialise everything done for one payment (its success and its refunds) until commit.
+
+    A refund and its payment processed at once would otherwise each miss the other's
+    uncommitted row: the refund finds no order, the order finds no refund.
+    """
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"payment:{provider}:{payment_id}"},
+    )
+
+
 def link_refunds(session: Session, provider: str, payment_id: str, order_id: str) -> None:
     session.execute(
         text(

@@ -177,3 +177,14 @@ def test_one_razorpay_body_sent_with_three_forged_event_ids_is_one_event(shop, e
     order_id = shop.order(checkout).json["order_id"]
     wait_for(lambda: shop.emails(f"order-confirmation/{order_id}"), what="confirmation")
     assert len(shop.emails(f"order-confirmation/{order_id}")) == 1
+
+
+def test_a_partial_refund_of_an_order_needing_attention_keeps_why_it_stopped(shop):
+    sku = shop.product(3, price=5000)
+    checkout = shop.reserve(sku, 1)
+    shop.post("paystack", "succeeded", checkout, amount=100)
+    shop.settled(checkout)
+    shop.post("paystack", "refunded", checkout, amount=40)
+    shop.settled(checkout)
+    note = shop.order(checkout).json["note"]
+    assert note == "paid 100 USD, owed 5000 USD; refunded 40 USD of 100 USD; stock unchanged"

@@ -203,13 +203,22 @@ class Settings(BaseSettings):
     def webhook_secrets(self, provider: str) -> list[str]:
         """The provider's accepted secrets (comma-separated, so a rotation can list two).
 
-        Unset: the development placeholder under APP_ENV=development, else none (the provider
-        answers 503).
+        Unset: the development placeholder on an unconfigured laptop (`is_unconfigured_laptop`),
+        else none (the provider answers 503).
         """
         field: SecretStr | None = getattr(self, WEBHOOK_SECRET_FIELDS[provider])
         if field is None:
-            return [DEV_WEBHOOK_SECRETS[provider]] if self.app_env == "development" else []
+            return [DEV_WEBHOOK_SECRETS[provider]] if self.is_unconfigured_laptop() else []
         return split_list(field.get_secret_value())
+
+    def is_unconfigured_laptop(self) -> bool:
+        """Development with the storefront token still at its placeholder. A deployment that set
+        its real token but forgot APP_ENV is not a laptop: public placeholder webhook secrets
+        would let anyone sign a payment there."""
+        return (
+            self.app_env == "development"
+            and self.internal_api_secret.get_secret_value() == DEV_SECRETS["internal_api_secret"]
+        )
 
     def missing_services(self) -> list[str]:
         """Optional outside services that are not configured, one line each."""

@@ -17,8 +17,8 @@ import stripe
 from pydantic import SecretStr
 
 from api.app import create_app
-from core.settings import DEV_WEBHOOK_SECRETS, WEBHOOK_SECRET_FIELDS
-from tests.conftest import STOREFRONT, auth
+from core.settings import DEV_SECRETS, DEV_WEBHOOK_SECRETS, WEBHOOK_SECRET_FIELDS
+from tests.conftest import auth
 from tests.support.payloads import body
 from tests.support.signing import sign_paystack, sign_razorpay
 from tests.support.waiting import wait_for
@@ -132,12 +132,19 @@ def _try_it():
 
 def test_the_readme_try_it_ends_with_a_paid_order(tmp_path, settings, engine, worker):
     """The README's own bodies, with ids made unique, in development with no webhook secret."""
-    development = settings.model_copy(update={"app_env": "development", "stripe_webhook_secret": None})
+    laptop_token = DEV_SECRETS["internal_api_secret"]  # a fresh checkout: every placeholder in place
+    development = settings.model_copy(
+        update={
+            "app_env": "development",
+            "stripe_webhook_secret": None,
+            "internal_api_secret": SecretStr(laptop_token),
+        }
+    )
     client = falcon.testing.TestClient(create_app(development, engine=engine))
     product, reservation, event = _try_it()
     marker = uuid.uuid4().hex[:8]
     sku, checkout = f"mug-{marker}", f"c-{marker}"
-    h = auth(STOREFRONT)
+    h = auth(laptop_token)
     assert client.simulate_put(f"/v1/products/{sku}", json=product, headers=h).status_code == 201
     reservation["items"][0]["sku"] = sku
     reserved = client.simulate_post(f"/v1/checkouts/{checkout}/reservation", json=reservation, headers=h)

@@ -37,6 +37,14 @@ def test_outside_development_an_unset_provider_stays_unconfigured(provider, app_
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_deployment_that_forgot_app_env_never_falls_back_to_a_placeholder(provider):
+    """Found by review: real tokens set, APP_ENV left at its default, one provider unset."""
+    configured = settings(internal_api_secret="s" * 40, admin_api_token="a" * 40)
+    assert configured.app_env == "development"
+    assert configured.webhook_secrets(provider) == []
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_production_refuses_the_placeholder(provider):
     field = WEBHOOK_SECRET_FIELDS[provider]
     with pytest.raises(ValueError, match=f"{field.upper()}: the development placeholder is refused"):

@@ -15,7 +15,7 @@ from core.logging import get_logger
 from core.rules.dead_letters import may_replay, replay_options
 from db.engine import transaction
 from db.queries import dead_letters as q
-from db.queries import outbox
+from db.queries import outbox, webhooks
 from db.queries.dead_letters import Filter
 
 log = get_logger("backroom.dead_letters")
@@ -23,6 +23,12 @@ BATCH = 100
 # A replay is an operator's "try again": an intent its failure closed is opened again in the same
 # transaction, or its actor would find it settled and do nothing (an email that failed for good).
 REOPEN: dict[str, Callable[[Session, int], bool]] = {"email.send": outbox.reopen_failed}
+# A purge is an operator's "drop it": the intent still in its first state is closed in the same
+# transaction, or the reconciler would start a new chain for it once the dead letter is gone.
+CLOSE: dict[str, Callable[[Session, int, str], bool]] = {
+    "webhooks.process": webhooks.close_received,
+    "email.send": outbox.close_pending,
+}
 
 
 class NotFound(Exception):
@@ -148,6 +154,10 @@ class DeadLetters:
                 by=by,
                 reason=reason,
             )
+            close = CLOSE.get(entry["actor"])
+            # A replayed entry's new message may still be running: its intent is left alone.
+            if close is not None and entry["state"] == "dead" and len(entry["args"]) == 1:
+                close(session, int(entry["args"][0]), f"dead letter {dead_letter_id} purged by {by}")
             q.delete(session, dead_letter_id)
 
     def purge_many(

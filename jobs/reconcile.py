@@ -60,7 +60,15 @@ def _resend(
         timedelta(seconds=db.settings.reconcile_after_seconds),
     )
     with db.transaction() as session:
-        ids = stuck.claim(session, intent, actor=actor_name, now=utcnow(), resend_after=wait, limit=BATCH)
+        ids = stuck.claim(
+            session,
+            intent,
+            actor=actor_name,
+            now=utcnow(),
+            resend_after=wait,
+            limit=BATCH,
+            grace=timedelta(seconds=db.settings.reconcile_after_seconds),
+        )
     for done, row_id in enumerate(ids):
         try:
             send(broker, row_id)
@@ -79,9 +87,11 @@ def stuck_intents() -> None:
     (Postgres was down) move from Redis into the ledger."""
     broker = stuck_intents.broker
     db = database(broker)
+    # Dead letters Postgres could not record go into the ledger first, so their intents are not
+    # taken for lost messages below.
+    recovered = sweep_redis_dead_letters(broker, db, queues())
     events = _resend(broker, db, webhooks.STUCK, WEBHOOK_ACTOR[0], send_webhook_message)
     emails = _resend(broker, db, outbox.STUCK, EMAIL_ACTOR[0], send_email_message)
-    recovered = sweep_redis_dead_letters(broker, db, queues())
     if events or emails or recovered:
         log.warning(
             "reconcile.requeued",

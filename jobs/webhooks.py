@@ -6,6 +6,8 @@ import dramatiq
 
 from core.clock import utcnow
 from core.logging import get_logger
+from db.queries import outbox
+from db.queries.stuck_intents import mark_unsent
 from jobs.catalog import send_email_message
 from jobs.payment_effects import process_event
 from worker.database import database
@@ -29,6 +31,13 @@ def process(event_row_id: int) -> None:
     db = database(process.broker)
     with db.transaction() as session:
         emails = process_event(session, event_row_id, now=utcnow(), settings=db.settings)
-    for outbox_id in emails:  # after commit: the rows exist for the email worker to read
-        send_email_message(process.broker, outbox_id)
+    for done, outbox_id in enumerate(emails):  # after commit: the rows exist for the email worker
+        try:
+            send_email_message(process.broker, outbox_id)
+        except Exception:
+            # The event is settled, so a retry of this message would not send them: the
+            # reconciler will, after its grace.
+            with db.transaction() as session:
+                mark_unsent(session, outbox.STUCK, emails[done:])
+            raise
     log.info("webhooks.processed", event_row_id=event_row_id, emails=len(emails))

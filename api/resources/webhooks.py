@@ -13,6 +13,8 @@ from core.logging import get_logger
 from core.payments import PROVIDERS, PayloadError, SignatureError, event_key, verify
 from core.payments.signatures import NO_MATCH
 from db.engine import transaction
+from db.queries import webhooks as webhooks_q
+from db.queries.stuck_intents import mark_unsent
 from db.queries.webhooks import store_event
 from jobs.catalog import send_webhook_message
 
@@ -88,6 +90,14 @@ class Webhook:
             raise Problem(400, "invalid-signature", "Invalid signature", detail) from None
         return body, headers
 
+    def _mark_unsent(self, row_id: int) -> None:
+        """So the reconciler sends it after its grace, not after a whole retry span."""
+        try:
+            with transaction(self.deps.engine) as session:
+                mark_unsent(session, webhooks_q.STUCK, [row_id])
+        except Exception as error:  # best effort: the reconciler still finds it, later
+            log.warning("webhooks.mark_unsent_failed", event_row_id=row_id, error=type(error).__name__)
+
     def _store(
         self, req: falcon.Request, resp: falcon.Response, provider: str, body: bytes, headers: dict[str, str]
     ) -> None:
@@ -138,6 +148,7 @@ class Webhook:
                 send_webhook_message(self.deps.broker, row_id)
             except Exception as error:  # stored is what counts: the reconciler will enqueue it
                 log.warning("webhooks.enqueue_failed", event_row_id=row_id, error=str(error))
+                self._mark_unsent(row_id)
         log.info(
             "webhooks.received",
             provider=provider,

@@ -52,5 +52,17 @@ def reopen_failed(session: Session, outbox_id: int) -> bool:
     return reopened is not None
 
 
+def close_pending(session: Session, outbox_id: int, note: str) -> bool:
+    """An operator purged the email's dead letter: it is `failed`, never sent again."""
+    closed = session.execute(
+        text(
+            "UPDATE email_outbox SET state = 'failed', last_error = :note "
+            "WHERE id = :id AND state = 'pending' RETURNING id"
+        ),
+        {"id": outbox_id, "note": note},
+    ).scalar_one_or_none()
+    return closed is not None
+
+
 # The reconciler's view of this table (db/queries/stuck_intents.py): `pending` since `created_at`.
 STUCK = Intent(table="email_outbox", first_state="pending", created_column="created_at")

@@ -28,17 +28,30 @@ class Intent:
     created_column: str
 
 
+# `last_enqueued_at` of an intent whose send is known to have failed: no message of it is alive.
+NEVER_SENT = "'-infinity'::timestamptz"
+
+
 def claim(
-    session: Session, intent: Intent, *, actor: str, now: datetime, resend_after: timedelta, limit: int
+    session: Session,
+    intent: Intent,
+    *,
+    actor: str,
+    now: datetime,
+    resend_after: timedelta,
+    limit: int,
+    grace: timedelta,
 ) -> list[int]:
-    """Ids of stuck intents whose chain is over, oldest first, stamped as sent `now`."""
+    """Ids of stuck intents whose chain is over, oldest first, stamped as sent `now`. An intent
+    whose send failed (`mark_unsent`) is due after `grace` alone: no chain ever started."""
     first_send = f"COALESCE(i.last_enqueued_at, i.{intent.created_column})"
     last_sent = f"greatest({first_send}, {last_replay_for('actor', 'i.id')})"
     rows = session.execute(
         text(
             f"WITH due AS (SELECT i.id FROM {intent.table} i WHERE i.state = '{intent.first_state}' "
-            # The first condition is implied by the second; it lets the partial index narrow the scan.
-            f"AND i.{intent.created_column} < :cutoff AND {last_sent} < :cutoff "
+            # The first condition bounds both branches; it lets the partial index narrow the scan.
+            f"AND i.{intent.created_column} < :grace_cutoff "
+            f"AND ({last_sent} < :cutoff OR i.last_enqueued_at = {NEVER_SENT}) "
             f"AND NOT {dead_for('actor', 'i.id')} "
             f"ORDER BY i.{intent.created_column} LIMIT :n FOR UPDATE OF i SKIP LOCKED) "
             f"UPDATE {intent.table} t SET last_enqueued_at = :now FROM due WHERE t.id = due.id RETURNING t.id"
@@ -46,6 +59,7 @@ def claim(
         {
             "actor": actor,
             "cutoff": now - resend_after,
+            "grace_cutoff": now - grace,
             "now": now,
             "n": limit,
         },
@@ -59,6 +73,18 @@ def release(session: Session, intent: Intent, ids: list[int]) -> None:
     if ids:
         session.execute(
             text(f"UPDATE {intent.table} SET last_enqueued_at = NULL WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": ids},
+        )
+
+
+def mark_unsent(session: Session, intent: Intent, ids: list[int]) -> None:
+    """Record that these intents' first send failed (the broker was down after the commit), so
+    the reconciler sends them after its grace instead of waiting out a retry span."""
+    if ids:
+        session.execute(
+            text(f"UPDATE {intent.table} SET last_enqueued_at = {NEVER_SENT} WHERE id IN :ids").bindparams(
                 bindparam("ids", expanding=True)
             ),
             {"ids": ids},

@@ -60,3 +60,15 @@ def settle_event(
 
 # The reconciler's view of this table (db/queries/stuck_intents.py): `received` since `received_at`.
 STUCK = Intent(table="webhook_event", first_state="received", created_column="received_at")
+
+
+def close_received(session: Session, row_id: int, note: str) -> bool:
+    """An operator purged the event's dead letter: it is settled `ignored`, never retried again."""
+    closed = session.execute(
+        text(
+            "UPDATE webhook_event SET state = 'ignored', note = :note, processed_at = now() "
+            "WHERE id = :id AND state = 'received' RETURNING id"
+        ),
+        {"id": row_id, "note": note},
+    ).scalar_one_or_none()
+    return closed is not None

@@ -16,6 +16,7 @@ from tests.support.fresh_database import fresh_settings
 from tests.support.servers import Servers
 
 WAIT = timedelta(minutes=10)  # the actor's whole retry span plus the grace
+GRACE = timedelta(minutes=2)  # RECONCILE_AFTER_SECONDS
 WEBHOOK, EMAIL = "webhooks.process", "email.send"
 
 
@@ -53,7 +54,9 @@ def event(engine: Engine, *, age: timedelta) -> int:
 
 def claim(engine: Engine, intent: stuck_intents.Intent, actor: str, at: datetime) -> list[int]:
     with transaction(engine) as session:
-        return stuck_intents.claim(session, intent, actor=actor, now=at, resend_after=WAIT, limit=500)
+        return stuck_intents.claim(
+            session, intent, actor=actor, now=at, resend_after=WAIT, limit=500, grace=GRACE
+        )
 
 
 def test_a_lost_message_is_sent_again_once_per_retry_span(db):
@@ -104,3 +107,30 @@ def test_pending_emails_follow_the_same_rule_and_failed_ones_are_left_alone(db):
     insert_dead_letter(db, queue="email", actor=EMAIL, args=[ids[1]])
     at = datetime.now(UTC) + timedelta(days=2)
     assert [i for i in claim(db, outbox.STUCK, EMAIL, at) if i in ids] == [ids[0]]
+
+
+def test_purging_a_dead_letter_closes_its_intent_for_good(db):
+    """Found by review: the purge removed the only thing that held the reconciler back."""
+    from core.dead_letters import DeadLetters
+
+    t0 = now_of(db)
+    row_id = event(db, age=timedelta(days=1))
+    entry = insert_dead_letter(db, queue="webhooks", actor=WEBHOOK, args=[row_id])
+    DeadLetters(db, broker=None).purge(entry, by="oncall", reason="drop it")  # type: ignore[arg-type]
+    assert row_id not in claim(db, webhooks.STUCK, WEBHOOK, t0 + timedelta(days=30))
+    with transaction(db) as session:
+        state, note = session.execute(
+            text("SELECT state, note FROM webhook_event WHERE id = :id"), {"id": row_id}
+        ).one()
+    assert (state, note) == ("ignored", f"dead letter {entry} purged by oncall")
+
+
+def test_an_intent_whose_first_send_failed_is_sent_after_the_grace_alone(db):
+    """Found by review: a broker blip at intake made a payment wait a whole retry span (~1 h)."""
+    t0 = now_of(db)
+    row_id = event(db, age=GRACE + timedelta(seconds=1))
+    assert row_id not in claim(db, webhooks.STUCK, WEBHOOK, t0)
+    with transaction(db) as session:
+        stuck_intents.mark_unsent(session, webhooks.STUCK, [row_id])
+    assert row_id in claim(db, webhooks.STUCK, WEBHOOK, t0)
+    assert row_id not in claim(db, webhooks.STUCK, WEBHOOK, t0 + timedelta(seconds=1))  # now sent

@@ -66,7 +66,7 @@ def test_types_and_limits_speak_json():
         "name": "must be at most 200 characters",
         "stock": "must be an integer (no fractional part)",
         "price": "must be at least 0",
-        "currency": "must match the pattern ^[A-Za-z]{3}$",
+        "currency": "must be a three-letter ISO 4217 code, like USD",
         "low_stock_threshold": "must be an integer",
         "x": "is not a known field",
     }

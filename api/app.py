@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from api.admin_page.views import admin_routes
 from api.auth import BearerAuth, check_declared
 from api.deps import Deps
-from api.errors import handle_unexpected, serialize_problem
+from api.errors import handle_backroom_error, handle_unexpected, serialize_problem
 from api.ratelimit import RateLimit
 from api.request_context import RequestContext
 from api.resources.dead_letters import (
@@ -33,10 +33,13 @@ from api.resources.reservations import Reservation
 from api.resources.webhooks import Webhook
 from core.clock import utcnow
 from core.dead_letters import DeadLetters
+from core.errors import BackroomError
 from core.logging import announce, configure_logging
 from core.settings import Settings, load_settings
 from db.engine import make_engine
+from db.unit_of_work import UnitsOfWork
 from worker.broker import build_broker
+from worker.messages import BrokerSender
 
 # (path template, resource factory); the OpenAPI test checks each one is documented.
 ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
@@ -95,12 +98,15 @@ def create_app(
     auth decision stops the app here, naming the route.
     """
     redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    engine = engine or make_engine(settings)
+    broker = build_broker(settings)
     deps = Deps(
         settings=settings,
-        engine=engine or make_engine(settings),
+        engine=engine,
         redis=redis_client,
-        broker=build_broker(settings),
+        broker=broker,
         now=now,
+        units=UnitsOfWork(engine, BrokerSender(broker)),
     )
     # Order matters: the client's address first (behind TRUSTED_PROXIES), then the limiter,
     # then authentication, so wrong tokens are counted against the client too.
@@ -113,6 +119,7 @@ def create_app(
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
+    app.add_error_handler(BackroomError, handle_backroom_error)
     for path, factory in [*ROUTES, *admin_routes()] if routes is None else routes:
         resource = factory(deps)
         check_declared(path, resource)

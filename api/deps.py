@@ -1,4 +1,5 @@
-"""What resources need from the outside world, built once by create_app."""
+"""What the web process is wired from, built once by create_app; route factories build each
+resource's services from it (resources get their services, never this)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import redis
 from sqlalchemy import Engine
 
 from core.settings import Settings
+from db.unit_of_work import UnitsOfWork
 
 
 @dataclass(frozen=True)
@@ -20,3 +22,4 @@ class Deps:
     redis: redis.Redis
     broker: dramatiq.Broker
     now: Callable[[], datetime]
+    units: UnitsOfWork  # transactions whose messages are sent after commit

@@ -7,6 +7,7 @@ from typing import Any
 
 import falcon
 
+from core.errors import BackroomError
 from core.logging import get_logger
 
 PROBLEM_BASE = "https://backroom.dev/problems/"
@@ -80,6 +81,21 @@ def serialize_problem(req: falcon.Request, resp: falcon.Response, error: falcon.
     """Falcon error serializer: problem+json whatever the client's Accept header says."""
     resp.content_type = PROBLEM_JSON
     resp.text = json.dumps(problem_body(req, error), default=str)
+
+
+def handle_backroom_error(
+    req: falcon.Request, resp: falcon.Response, error: BackroomError, params: dict[str, Any]
+) -> None:
+    """The one mapping from our error tree to problem+json: status, slug and title travel with
+    the error, so no resource converts errors by hand."""
+    raise Problem(
+        error.status,
+        error.slug,
+        error.title,
+        error.detail,
+        headers=error.headers or None,
+        **error.members,
+    ) from error
 
 
 def handle_unexpected(

@@ -8,11 +8,11 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from api.deps import Deps
+from core.catalog import queues
 from core.logging import get_logger
 from db.engine import transaction
 from db.queries import dead_letters
 from db.queries.products import live_reserved_total
-from jobs.catalog import queues
 from worker.queue_stats import queue_stats
 
 log = get_logger("backroom.api.metrics")

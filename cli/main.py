@@ -12,6 +12,7 @@ import sys
 
 from cli.operations import add_parsers
 from cli.webhooks import add_parser as add_webhooks_parser
+from core.errors import BackroomError
 
 # Commands that must not pick up a running stack's servers: `run` starts its own.
 NO_SERVERS = ("run", "secrets")
@@ -43,9 +44,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from core.catalog import JOBS
     from core.settings import load_settings
-    from jobs.catalog import JOBS, enqueue
     from worker.broker import build_broker
+    from worker.messages import enqueue
 
     if args.name not in JOBS:
         print(f"backroom: no job {args.name!r}; known: {', '.join(sorted(JOBS))}", file=sys.stderr)
@@ -78,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         from cli.devserver import use_running_servers
 
         use_running_servers()
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BackroomError as error:  # the one mapping from our error tree to the command line
+        print(f"backroom: {error.detail}", file=sys.stderr)
+        return error.exit_code
 
 
 if __name__ == "__main__":

@@ -60,16 +60,20 @@ def _deps() -> Any:
     from core.logging import configure_logging
     from core.settings import load_settings
     from db.engine import make_engine
+    from db.unit_of_work import UnitsOfWork
     from worker.broker import build_broker
+    from worker.messages import BrokerSender
 
     settings = load_settings()
     configure_logging(settings)  # logs to stderr; stdout carries the command's output
+    engine, broker = make_engine(settings), build_broker(settings)
     return Deps(
         settings,
-        make_engine(settings),
+        engine,
         redis.Redis.from_url(settings.redis_url),
-        build_broker(settings),
+        broker,
         utcnow,
+        UnitsOfWork(engine, BrokerSender(broker)),
     )
 
 

@@ -15,14 +15,15 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import TimeLimit
 
+from core.catalog import EMAIL_ACTOR, WEBHOOK_ACTOR, queues
 from core.clock import utcnow
 from core.logging import get_logger
 from core.rules.retry_span import RetryOptions, resend_after, retry_span
 from db.queries import outbox, webhooks
 from db.queries import stuck_intents as stuck
-from jobs.catalog import EMAIL_ACTOR, WEBHOOK_ACTOR, queues, send_email_message, send_webhook_message
 from worker.database import Database, database
 from worker.ledger_recovery import sweep_redis_dead_letters
+from worker.messages import send_email_message, send_webhook_message
 from worker.retry_policy import RetryPolicy
 
 log = get_logger("backroom.jobs.reconcile")

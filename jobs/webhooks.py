@@ -8,9 +8,9 @@ from core.clock import utcnow
 from core.logging import get_logger
 from db.queries import outbox
 from db.queries.stuck_intents import mark_unsent
-from jobs.catalog import send_email_message
 from jobs.payment_effects import process_event
 from worker.database import database
+from worker.messages import send_email_message
 
 log = get_logger("backroom.jobs.webhooks")
 

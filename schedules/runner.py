@@ -18,9 +18,9 @@ from core.logging import announce, configure_logging, get_logger
 from core.settings import Settings, load_settings
 from db.engine import make_engine, transaction
 from db.queries.schedules import claim_slot, record_message
-from jobs.catalog import enqueue
 from schedules.table import Schedule, schedule_table
 from worker.broker import build_broker
+from worker.messages import enqueue
 
 log = get_logger("backroom.scheduler")
 IDENTITY = f"{socket.gethostname()}:{os.getpid()}"

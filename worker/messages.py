@@ -7,6 +7,7 @@ from typing import Any
 
 import dramatiq
 
+from core.catalog import EMAIL_ACTOR, JOBS, WEBHOOK_ACTOR
 from core.messages import Outgoing
 
 
@@ -18,6 +19,20 @@ def send(
         queue_name=queue, actor_name=actor_name, args=args, kwargs={}, options=options
     )
     return broker.enqueue(message)
+
+
+def enqueue(broker: dramatiq.Broker, name: str) -> dramatiq.Message[Any]:
+    """Enqueue the named recurring job now; KeyError for an unknown name."""
+    job = JOBS[name]
+    return send(broker, job.actor_name, job.queue)
+
+
+def send_webhook_message(broker: dramatiq.Broker, event_row_id: int) -> dramatiq.Message[Any]:
+    return send(broker, *WEBHOOK_ACTOR, event_row_id)
+
+
+def send_email_message(broker: dramatiq.Broker, outbox_id: int) -> dramatiq.Message[Any]:
+    return send(broker, *EMAIL_ACTOR, outbox_id)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ import falcon
 
 from api.deps import Deps
 from api.errors import Problem
-from jobs.catalog import JOBS, enqueue
+from core.catalog import JOBS
+from worker.messages import enqueue
 
 
 class JobRun:

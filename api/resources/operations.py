@@ -8,9 +8,9 @@ import falcon
 from sqlalchemy import text
 
 from api.deps import Deps
+from core.catalog import JOBS, queues
 from db.engine import transaction
 from db.queries.schedules import recent_runs
-from jobs.catalog import JOBS, queues
 from schedules.table import schedule_table
 from worker.queue_stats import queue_stats
 

@@ -16,7 +16,7 @@ from db.engine import transaction
 from db.queries import webhooks as webhooks_q
 from db.queries.stuck_intents import mark_unsent
 from db.queries.webhooks import store_event
-from jobs.catalog import send_webhook_message
+from worker.messages import send_webhook_message
 
 log = get_logger("backroom.api.webhooks")
 # Headers kept with the event: what parsing needs (event ids) and what helps a person debugging.

@@ -25,11 +25,11 @@ from sqlalchemy import Engine, text
 from core.settings import Settings
 from db.engine import transaction
 from db.queries.outbox import add_email
-from jobs.catalog import send_email_message
 from tests.e2e.conftest import free_port, process_env, wait_http
 from tests.support.resend_server import ResendServer
 from tests.support.waiting import wait_for
 from worker.broker import build_broker
+from worker.messages import send_email_message
 
 DB_PASSWORD = f"S3cretDbPass{secrets.token_hex(4)}"
 DOWN_DATABASE_URL = f"postgresql://backroom:{DB_PASSWORD}@127.0.0.1:1/x"

@@ -238,7 +238,7 @@ def test_retention_purges_only_entries_past_the_retention_period(engine, broker,
     from datetime import UTC, datetime, timedelta
 
     from db.queries import dead_letters as q
-    from jobs.catalog import enqueue
+    from worker.messages import enqueue
 
     def entry(age_days):
         when = datetime.now(UTC) - timedelta(days=age_days)
@@ -277,7 +277,7 @@ def test_metrics_count_dead_letters_by_actor_and_replays(flaky, engine, client):
 
 
 def test_dead_letters_left_in_redis_while_postgres_was_down_are_recovered(engine, broker, worker):
-    from jobs.catalog import enqueue
+    from worker.messages import enqueue
 
     trace = (
         'Traceback (most recent call last):\n  File "/srv/app/jobs/email.py", line 40, in send\n'

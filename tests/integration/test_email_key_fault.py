@@ -13,10 +13,10 @@ from core.email.client import ProviderKeyRejected, send_email
 from core.errors import PermanentError
 from db.engine import transaction
 from db.queries.outbox import add_email
-from jobs.catalog import send_email_message
 from tests.conftest import RESEND_KEY, make_settings
 from tests.support.resend_server import ResendServer
 from tests.support.waiting import wait_for
+from worker.messages import send_email_message
 
 WRONG_KEY = "re_rotated_away_4567"
 

@@ -6,8 +6,8 @@ from sqlalchemy import text
 
 from db.engine import transaction
 from db.queries.outbox import add_email
-from jobs.catalog import send_email_message
 from tests.support.waiting import wait_for
+from worker.messages import send_email_message
 
 
 def _queue(engine, key):

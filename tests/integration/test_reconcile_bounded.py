@@ -13,7 +13,6 @@ from core.dead_letters import DeadLetters
 from core.settings import Settings
 from db.engine import make_engine, transaction
 from db.queries import outbox, webhooks
-from jobs.catalog import enqueue
 from tests.conftest import RESEND_KEY
 from tests.support.fresh_database import fresh_settings
 from tests.support.resend_server import ResendServer
@@ -21,6 +20,7 @@ from tests.support.servers import Servers
 from tests.support.waiting import wait_for
 from tests.support.worker_process import in_flight, worker_process
 from worker.broker import build_broker
+from worker.messages import enqueue
 
 # Short retries so a whole chain ends in a few seconds: 3 attempts of at most 1 s, 10-20 ms apart.
 QUEUES = ["webhooks", "email", "reconcile"]

@@ -6,8 +6,8 @@ from sqlalchemy import text
 from db.engine import transaction
 from db.queries import products
 from db.queries import stock as q
-from jobs.catalog import enqueue
 from tests.support.waiting import wait_for
+from worker.messages import enqueue
 
 
 def _setup(engine, holds):

@@ -34,8 +34,8 @@ def test_every_scheduled_job_is_in_the_catalog_and_every_actor_module_declares_i
     import ast
     from pathlib import Path
 
+    from core.catalog import EMAIL_ACTOR, JOBS, WEBHOOK_ACTOR
     from jobs import ACTOR_MODULES
-    from jobs.catalog import EMAIL_ACTOR, JOBS, WEBHOOK_ACTOR
 
     assert {s.job for s in schedule_table(settings())} <= set(JOBS)
     declared = set()

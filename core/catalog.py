@@ -1,17 +1,13 @@
-"""Recurring jobs by name: the actor and queue each name runs.
+"""Every job backroom runs, by name: the actor and queue each name means. Pure values, no IO.
 
-The API, the CLI and the scheduler enqueue by name through this table, so
-none of them imports actor modules (which must bind to a configured broker).
+The API, the CLI, the scheduler and the services send by these names, so none of them imports
+an actor module (actors bind to a configured broker; only the worker's entry point loads them).
+Actor names are what messages and dead letters carry: they stay stable when code moves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import dramatiq
-
-from worker.messages import send
 
 
 @dataclass(frozen=True)
@@ -22,6 +18,7 @@ class Job:
     description: str
 
 
+# Recurring jobs: triggered by the scheduler, `POST /v1/jobs/{name}/run` or `backroom jobs run`.
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -41,24 +38,9 @@ JOBS: dict[str, Job] = {
     )
 }
 
-
-def enqueue(broker: dramatiq.Broker, name: str) -> dramatiq.Message[Any]:
-    """Enqueue the named recurring job now; KeyError for an unknown name."""
-    job = JOBS[name]
-    return send(broker, job.actor_name, job.queue)
-
-
 # On-demand actors, sent by id after the transaction that made them necessary commits.
 WEBHOOK_ACTOR = ("webhooks.process", "webhooks")
 EMAIL_ACTOR = ("email.send", "email")
-
-
-def send_webhook_message(broker: dramatiq.Broker, event_row_id: int) -> dramatiq.Message[Any]:
-    return send(broker, *WEBHOOK_ACTOR, event_row_id)
-
-
-def send_email_message(broker: dramatiq.Broker, outbox_id: int) -> dramatiq.Message[Any]:
-    return send(broker, *EMAIL_ACTOR, outbox_id)
 
 
 def queues() -> list[str]:

@@ -13,6 +13,8 @@ from sqlmodel import Session
 
 from core.settings import Settings
 from db.engine import make_engine, transaction
+from db.unit_of_work import UnitsOfWork
+from worker.messages import BrokerSender
 
 
 class Database(dramatiq.Middleware):
@@ -52,3 +54,10 @@ def database(broker: dramatiq.Broker | None = None) -> Database:
         if isinstance(middleware, Database):
             return middleware
     raise RuntimeError("the broker has no Database middleware; build it with worker.setup_broker")
+
+
+def units_of_work(broker: dramatiq.Broker | None = None) -> UnitsOfWork:
+    """What an actor hands its service: transactions on the worker's pool whose messages are
+    sent on this broker after commit."""
+    broker = broker or dramatiq.get_broker()
+    return UnitsOfWork(database(broker).engine, BrokerSender(broker))

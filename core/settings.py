@@ -93,8 +93,6 @@ class Settings(BaseSettings):
     email_from: str = "backroom <shop@example.com>"
     alert_email: str | None = None
     aws_s3_bucket: str | None = None
-    aws_region: str = "us-east-1"
-    aws_endpoint_url: str | None = None
     sentry_dsn: SecretStr | None = None
 
     reservation_ttl_seconds: int = Field(900, ge=10, le=7 * 86400)
@@ -112,7 +110,6 @@ class Settings(BaseSettings):
     rate_limit_admin: str = "120/minute"
     rate_limit_cron: str = "60/minute"
     rate_limit_public: str = "1200/minute"
-    web_concurrency: int = Field(2, ge=1, le=64)
     # Rate-limit bucket for webhook requests whose signature fails (per client), kept apart
     # so junk cannot push a provider's genuine events into 429.
     rate_limit_webhooks_invalid: str = "60/minute"

@@ -4,7 +4,8 @@ from db.models.dead_letters import DeadLetter, DeadLetterAction
 from db.models.orders import Order, OrderLine
 from db.models.outbox import EmailOutbox
 from db.models.payments import PaymentRefund, UnmatchedPayment
-from db.models.stock import Checkout, Product, Reservation, ScheduleRun
+from db.models.schedules import ScheduleAction, ScheduleRun, ScheduleState
+from db.models.stock import Checkout, Product, Reservation
 from db.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -17,7 +18,9 @@ __all__ = [
     "PaymentRefund",
     "Product",
     "Reservation",
+    "ScheduleAction",
     "ScheduleRun",
+    "ScheduleState",
     "UnmatchedPayment",
     "WebhookEvent",
 ]

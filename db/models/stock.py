@@ -1,4 +1,4 @@
-"""Stock and schedule tables. Integrity lives here as constraints, not in Python checks."""
+"""Stock tables. Integrity lives here as constraints, not in Python checks."""
 
 from __future__ import annotations
 
@@ -94,17 +94,3 @@ class Reservation(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=timestamp(default_now=False))
     created_at: datetime | None = Field(default=None, sa_column=timestamp())
     ended_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
-
-
-class ScheduleRun(SQLModel, table=True):
-    """One fired slot of a recurring job; the unique key makes two schedulers fire it once."""
-
-    __tablename__ = "schedule_run"
-    __table_args__ = (UniqueConstraint("job_name", "scheduled_for", name="schedule_run_once_per_slot"),)
-
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    job_name: str = Field(sa_column=Column(String(64), nullable=False))
-    scheduled_for: datetime = Field(sa_column=timestamp(default_now=False))
-    fired_at: datetime | None = Field(default=None, sa_column=timestamp())
-    fired_by: str = Field(sa_column=Column(String(128), nullable=False))
-    message_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))

@@ -15,7 +15,9 @@ import sys
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from core.settings_schedules import ScheduleSettings
 
 # Development placeholders: usable on a laptop, refused in production.
 DEV_SECRETS = {
@@ -57,7 +59,7 @@ def parse_rate(value: str) -> tuple[int, int]:
     return int(match.group(1)), _PERIODS[match.group(2)]
 
 
-class Settings(BaseSettings):
+class Settings(ScheduleSettings):
     """All of backroom's configuration. `.env.example` documents each field."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)

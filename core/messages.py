@@ -6,8 +6,8 @@ queue are enough to enqueue.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -16,6 +16,11 @@ class Outgoing:
     actor_name: str
     queue: str
     args: tuple[Any, ...] = ()
+    # A whole message, when one is re-sent as it was (a dead letter's replay): its kwargs and
+    # options, and an id chosen before the send so the transaction can record it.
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
 
 
 # Sends one message and returns its id (worker.messages.BrokerSender on a Dramatiq broker).

@@ -8,7 +8,7 @@ the reconciler: the intent it carries is already durable in PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,15 +21,24 @@ from core.messages import Outgoing, Send
 from db.engine import transaction
 
 log = get_logger("backroom.db.unit_of_work")
+# Called with the error, instead of the log line, when a message could not be sent after the
+# commit: it may undo what the transaction recorded and re-raise (a replay, a reconciler's claim).
+IfUnsent = Callable[[Exception], None]
 
 
 @dataclass
 class UnitOfWork:
     session: Session
-    outbox: list[Outgoing] = field(default_factory=list)
+    outbox: list[tuple[Outgoing, IfUnsent | None]] = field(default_factory=list)
 
-    def send_after_commit(self, actor_name: str, queue: str, *args: Any) -> None:
-        self.outbox.append(Outgoing(actor_name, queue, args))
+    def send_after_commit(
+        self, actor_name: str, queue: str, *args: Any, if_unsent: IfUnsent | None = None
+    ) -> None:
+        self.send_message_after_commit(Outgoing(actor_name, queue, args), if_unsent=if_unsent)
+
+    def send_message_after_commit(self, message: Outgoing, *, if_unsent: IfUnsent | None = None) -> None:
+        """A whole message (kwargs, options, an id chosen beforehand), e.g. a dead letter's replay."""
+        self.outbox.append((message, if_unsent))
 
 
 @dataclass(frozen=True)
@@ -45,10 +54,14 @@ class UnitsOfWork:
             uow = UnitOfWork(session)
             yield uow
         # Committed: now, and only now, the messages it decided.
-        for message in uow.outbox:
+        for message, if_unsent in uow.outbox:
             try:
                 self.send(message)
-            except Exception as error:  # durable in Postgres; the reconciler sends it again
+            except Exception as error:
+                if if_unsent is not None:
+                    if_unsent(error)
+                    continue
+                # Durable in Postgres; the reconciler sends it again.
                 log.warning(
                     "message.send_failed_after_commit",
                     actor=message.actor_name,

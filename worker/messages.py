@@ -42,4 +42,13 @@ class BrokerSender:
     broker: dramatiq.Broker
 
     def __call__(self, message: Outgoing) -> str:
-        return send(self.broker, message.actor_name, message.queue, *message.args).message_id
+        whole: dramatiq.Message[Any] = dramatiq.Message(
+            queue_name=message.queue,
+            actor_name=message.actor_name,
+            args=message.args,
+            kwargs=dict(message.kwargs),
+            options=dict(message.options),
+        )
+        if message.message_id is not None:  # chosen before the send (recorded in its transaction)
+            whole = whole.copy(message_id=message.message_id)
+        return self.broker.enqueue(whole).message_id

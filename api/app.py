@@ -26,10 +26,10 @@ from api.resources.dead_letters import (
 from api.resources.health import Health, Metrics, OpenApi, Ready
 from api.resources.jobs import JobRun
 from api.resources.operations import Queues, Schedules
-from api.resources.orders import CheckoutOrder, Order, OrderCancel
+from api.resources.orders import CheckoutOrderResource, OrderCancelResource, OrderResource
 from api.resources.payments import AdminPayments
-from api.resources.products import Product
-from api.resources.reservations import Reservation
+from api.resources.products import ProductResource
+from api.resources.reservations import ReservationResource
 from api.resources.webhooks import Webhook
 from core.clock import utcnow
 from core.dead_letters import DeadLetters
@@ -38,6 +38,9 @@ from core.logging import announce, configure_logging
 from core.settings import Settings, load_settings
 from db.engine import make_engine
 from db.unit_of_work import UnitsOfWork
+from services.orders import Orders
+from services.products import Products
+from services.reservations import Reservations
 from worker.broker import build_broker
 from worker.messages import BrokerSender
 
@@ -47,13 +50,19 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     ("/ready", Ready),
     ("/metrics", Metrics),
     ("/openapi.json", lambda deps: OpenApi()),
-    ("/v1/products/{sku}", Product),
-    ("/v1/checkouts/{checkout_id}/reservation", Reservation),
+    (
+        "/v1/products/{sku}",
+        lambda d: ProductResource(Products(d.units, d.settings, d.now), d.settings.max_body_bytes),
+    ),
+    (
+        "/v1/checkouts/{checkout_id}/reservation",
+        lambda d: ReservationResource(Reservations(d.units, d.settings, d.now), d.settings.max_body_bytes),
+    ),
     ("/v1/jobs/{name}/run", JobRun),
     ("/v1/webhooks/{provider}", Webhook),
-    ("/v1/orders/{order_id}", Order),
-    ("/v1/orders/{order_id}/cancel", OrderCancel),
-    ("/v1/checkouts/{checkout_id}/order", CheckoutOrder),
+    ("/v1/orders/{order_id}", lambda d: OrderResource(Orders(d.units))),
+    ("/v1/orders/{order_id}/cancel", lambda d: OrderCancelResource(Orders(d.units))),
+    ("/v1/checkouts/{checkout_id}/order", lambda d: CheckoutOrderResource(Orders(d.units))),
     ("/v1/admin/dead-letters", lambda d: DeadLetterList(dead_letter_service(d), d.settings.max_body_bytes)),
     (
         "/v1/admin/dead-letters/groups",

@@ -1,7 +1,8 @@
-"""Reservation throughput: `db.queries.stock.reserve` against a hand-written conditional UPDATE.
+"""Reservation throughput: `services.reservations.Reservations.reserve` against a hand-written
+conditional UPDATE.
 
-Ours: each checkout (a distinct id, one unit of one SKU) goes through
-`reserve` inside `db.engine.transaction`, as the API does: checkout row lock,
+Ours: each checkout (a distinct id, one unit of one SKU) goes through the
+service's `reserve` in its own unit of work, as the API does: checkout row lock,
 repeat check, product rows locked in SKU order, expiry-aware availability,
 the hold inserted. Baseline: what the simplest correct hand-written system
 would do, over psycopg directly: `UPDATE ... SET stock = stock - 1 WHERE sku
@@ -17,9 +18,12 @@ import psycopg
 from sqlalchemy import text
 
 from bench.harness import Environment, Result, Run, alternate, run_threads
+from core.clock import utcnow
+from core.messages import Outgoing
 from db.engine import transaction
-from db.queries.products import upsert_product
-from db.queries.stock import reserve
+from db.unit_of_work import UnitsOfWork
+from services.products import Products
+from services.reservations import Reservations
 
 STOCK = 1_000_000  # ample: no reservation in the benchmark ever meets a shortage
 TTL_SECONDS = 900
@@ -34,6 +38,10 @@ CREATE TABLE bench_hold (
 """
 
 
+def _no_messages(message: Outgoing) -> str:
+    raise AssertionError(f"a reservation sends no message, not {message.actor_name}")
+
+
 class ReservationBench:
     """Holds the shared set-up of both sides: SKUs, baseline connections, a run counter."""
 
@@ -41,11 +49,12 @@ class ReservationBench:
         self.env, self.threads = env, threads
         self.skus = [f"bench-{n:03d}" for n in range(skus)]
         self.runs = 0
-        with transaction(env.engine) as session:
-            for sku in self.skus:
-                upsert_product(
-                    session, sku=sku, name=sku, stock=STOCK, threshold=0, price=100, currency="USD"
-                )
+        units = UnitsOfWork(env.engine, _no_messages)
+        settings = env.settings.model_copy(update={"reservation_ttl_seconds": TTL_SECONDS})
+        self.reservations = Reservations(units, settings, utcnow)
+        products = Products(units, settings, utcnow)
+        for sku in self.skus:
+            products.put_product(sku, name=sku, stock=STOCK, low_stock_threshold=0, price=100, currency="USD")
         self.connections = [
             psycopg.connect(env.settings.database_url, autocommit=True) for _ in range(threads)
         ]
@@ -59,7 +68,8 @@ class ReservationBench:
         return skus[(thread * 5 + n) % len(skus)]
 
     def ours(self, skus: list[str], total: int) -> Run:
-        """Reserve `total` checkouts through `reserve`, each in its own transaction."""
+        """Reserve `total` checkouts through the service, each in its own transaction;
+        a shortage would raise (the stock is ample)."""
         self.runs += 1
         per_thread = total // self.threads
         with transaction(self.env.engine) as session:
@@ -68,17 +78,12 @@ class ReservationBench:
 
         def work(thread: int) -> None:
             for n in range(per_thread):
-                with transaction(self.env.engine) as session:
-                    outcome = reserve(
-                        session,
-                        checkout_id=f"bench-{run}-{thread}-{n}",
-                        email="bench@example.com",
-                        cart_id=None,
-                        items={self._sku(skus, thread, n): 1},
-                        now=datetime.now(UTC),
-                        ttl_seconds=TTL_SECONDS,
-                    )
-                    assert not outcome.shortages, outcome.shortages
+                self.reservations.reserve(
+                    f"bench-{run}-{thread}-{n}",
+                    email="bench@example.com",
+                    cart_id=None,
+                    items=[(self._sku(skus, thread, n), 1)],
+                )
 
         timed = run_threads(self.threads, work, per_thread * self.threads)
         with transaction(self.env.engine) as session:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -15,11 +14,11 @@ from sqlalchemy import text
 
 from core.settings import Settings
 from db.engine import transaction
-from tests.conftest import STOREFRONT, auth
+from tests.support import factories
 from tests.support.payloads import body, signed
 from tests.support.waiting import wait_for
 
-H = auth(STOREFRONT)
+H = factories.H
 
 
 @pytest.fixture(scope="session")
@@ -74,25 +73,16 @@ def shop(client, engine, worker, resend_server):
 
     class Shop:
         def reserve(self, sku, qty=1, checkout=None):
-            checkout = checkout or f"co-{uuid.uuid4().hex[:10]}"
-            answer = client.simulate_post(
-                f"/v1/checkouts/{checkout}/reservation",
-                json={"email": "ada@example.com", "items": [{"sku": sku, "quantity": qty}]},
-                headers=H,
-            )
+            checkout = checkout or factories.new_checkout_id()
+            answer = factories.reserve(client, checkout, [(sku, qty)], email="ada@example.com")
             assert answer.status_code == 201, answer.json
             return checkout
 
         def product(self, stock, price=100, currency=None):
-            sku = f"sku-{uuid.uuid4().hex[:10]}"
-            fields = {"name": f"Item {sku}", "stock": stock, "price": price}
-            answer = client.simulate_put(
-                f"/v1/products/{sku}",
-                json={**fields, **({"currency": currency} if currency else {})},
-                headers=H,
+            sku = factories.new_sku()
+            return factories.put_product(
+                client, stock, price=price, currency=currency, sku=sku, name=f"Item {sku}"
             )
-            assert answer.status_code == 201, answer.json
-            return sku
 
         def post(self, provider, kind, checkout, payment=None, event_id=None, duplicate=False, **extra):
             """Sign and post one event; `duplicate=True` expects the API to know it already."""
@@ -118,7 +108,7 @@ def shop(client, engine, worker, resend_server):
             return wait_for(done, what=f"events for {checkout_or_payment} to settle")
 
         def stock(self, sku):
-            return client.simulate_get(f"/v1/products/{sku}", headers=H).json
+            return factories.product(client, sku)
 
         def order(self, checkout):
             return client.simulate_get(f"/v1/checkouts/{checkout}/order", headers=H)

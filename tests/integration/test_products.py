@@ -1,8 +1,7 @@
 import pytest
 
 from tests.conftest import ADMIN, STOREFRONT, auth
-
-H = auth(STOREFRONT)
+from tests.support.factories import H
 
 
 def test_put_creates_then_replaces_and_get_shows_availability(client, sku):

@@ -5,21 +5,7 @@ import uuid
 from sqlalchemy import text
 
 from db.engine import transaction
-from tests.conftest import STOREFRONT, auth
-
-H = auth(STOREFRONT)
-
-
-def put_product(client, price, currency=None, stock=10):
-    sku = f"sku-{uuid.uuid4().hex[:12]}"
-    body = {"name": sku, "stock": stock, "price": price, **({"currency": currency} if currency else {})}
-    assert client.simulate_put(f"/v1/products/{sku}", json=body, headers=H).status_code == 201
-    return sku
-
-
-def reserve(client, checkout, items):
-    body = {"email": "shopper@example.com", "items": [{"sku": s, "quantity": q} for s, q in items]}
-    return client.simulate_post(f"/v1/checkouts/{checkout}/reservation", json=body, headers=H)
+from tests.support.factories import H, new_checkout_id, product, put_product, reserve
 
 
 def owed(engine, checkout):
@@ -31,8 +17,8 @@ def owed(engine, checkout):
 
 
 def test_the_reservation_answers_and_stores_what_the_checkout_owes(client, engine):
-    mug, pot = put_product(client, 1250), put_product(client, 399, "usd")
-    checkout = f"co-{uuid.uuid4().hex[:10]}"
+    mug, pot = put_product(client, price=1250), put_product(client, price=399, currency="usd")
+    checkout = new_checkout_id()
     answer = reserve(client, checkout, [(mug, 2), (pot, 3)])
     assert answer.status_code == 201
     assert (answer.json["amount"], answer.json["currency"]) == (2 * 1250 + 3 * 399, "USD")
@@ -40,8 +26,8 @@ def test_the_reservation_answers_and_stores_what_the_checkout_owes(client, engin
 
 
 def test_a_later_price_change_does_not_change_what_the_checkout_owes(client, engine):
-    sku = put_product(client, 1000)
-    checkout = f"co-{uuid.uuid4().hex[:10]}"
+    sku = put_product(client, price=1000)
+    checkout = new_checkout_id()
     assert reserve(client, checkout, [(sku, 2)]).json["amount"] == 2000
     client.simulate_put(f"/v1/products/{sku}", json={"name": "x", "stock": 10, "price": 5}, headers=H)
     repeat = reserve(client, checkout, [(sku, 2)])
@@ -53,8 +39,8 @@ def test_a_later_price_change_does_not_change_what_the_checkout_owes(client, eng
 
 
 def test_lines_in_two_currencies_are_refused_and_change_nothing(client, engine):
-    usd, eur = put_product(client, 100), put_product(client, 100, "EUR")
-    checkout = f"co-{uuid.uuid4().hex[:10]}"
+    usd, eur = put_product(client, price=100), put_product(client, price=100, currency="EUR")
+    checkout = new_checkout_id()
     answer = reserve(client, checkout, [(usd, 1), (eur, 1)])
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
@@ -62,20 +48,20 @@ def test_lines_in_two_currencies_are_refused_and_change_nothing(client, engine):
     assert answer.json["errors"][0]["field"] == "items"
     assert owed(engine, checkout) is None
     for sku in (usd, eur):
-        assert client.simulate_get(f"/v1/products/{sku}", headers=H).json["reserved"] == 0
+        assert product(client, sku)["reserved"] == 0
 
 
 def test_a_product_stored_before_prices_cannot_be_reserved_until_it_has_one(client, engine):
     sku = f"legacy-{uuid.uuid4().hex[:8]}"
     with transaction(engine) as session:  # as the migration leaves a product stored before prices
         session.execute(text("INSERT INTO product (sku, name, stock) VALUES (:s, 'Old', 5)"), {"s": sku})
-    got = client.simulate_get(f"/v1/products/{sku}", headers=H).json
+    got = product(client, sku)
     assert (got["price"], got["currency"]) == (None, None)
-    checkout = f"co-{uuid.uuid4().hex[:10]}"
+    checkout = new_checkout_id()
     answer = reserve(client, checkout, [(sku, 1)])
     assert answer.status_code == 409
     assert answer.json["type"].endswith("/product-unpriced")
     assert answer.json["skus"] == [sku]
-    assert client.simulate_get(f"/v1/products/{sku}", headers=H).json["reserved"] == 0
+    assert product(client, sku)["reserved"] == 0
     client.simulate_put(f"/v1/products/{sku}", json={"name": "Old", "stock": 5, "price": 700}, headers=H)
     assert reserve(client, checkout, [(sku, 1)]).json["amount"] == 700

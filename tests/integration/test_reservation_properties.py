@@ -9,16 +9,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import text
 
+from core.errors import Conflict
 from db.engine import transaction
-from db.queries import products
-from db.queries import stock as q
+from tests.support.factories import products_service, reservations_service, store_product
 
 TTL = 60
 CHECKOUTS = [f"c{i}" for i in range(4)]
 
 
 @pytest.fixture
-def machine(engine):
+def machine(engine, settings):
     class Reservations(RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
@@ -26,11 +26,13 @@ def machine(engine):
             self.now = datetime(2026, 1, 1, tzinfo=UTC)
             self.stock = {f"{self.run}-a": 3, f"{self.run}-b": 5}
             self.holds: dict[str, tuple[dict[str, int], datetime]] = {}
-            with transaction(engine) as s:
-                for sku, units in self.stock.items():
-                    products.upsert_product(
-                        s, sku=sku, name=sku, stock=units, threshold=0, price=100, currency="USD"
-                    )
+            clock = lambda: self.now  # noqa: E731
+            self.reservations = reservations_service(
+                engine, settings, clock, reservation_ttl_seconds=TTL, stock_cleanup_batch_size=2
+            )
+            self.products = products_service(engine, settings, clock)
+            for sku, units in self.stock.items():
+                store_product(engine, settings, units, sku=sku)
 
         def cid(self, checkout):
             return f"{self.run}-{checkout}"
@@ -47,19 +49,15 @@ def machine(engine):
             if not items:
                 return
             fits = all(n <= self.stock[s] - self.live(s, but=checkout) for s, n in items.items())
-            with transaction(engine) as s:
-                out = q.reserve(
-                    s,
-                    checkout_id=self.cid(checkout),
-                    email="x@example.com",
-                    cart_id=None,
-                    items=dict(sorted(items.items())),
-                    now=self.now,
-                    ttl_seconds=TTL,
+            try:
+                self.reservations.reserve(
+                    self.cid(checkout), email="x@example.com", cart_id=None, items=sorted(items.items())
                 )
-                if out.shortages:
-                    s.rollback()
-            assert (not out.shortages) == fits
+                shortages = False
+            except Conflict as error:
+                assert error.slug == "insufficient-stock"
+                shortages = True
+            assert (not shortages) == fits
             if fits:
                 previous = self.holds.get(checkout)
                 same = previous and previous[1] > self.now and previous[0] == items
@@ -70,8 +68,7 @@ def machine(engine):
         @rule(data=st.data())
         def release(self, data):
             checkout = data.draw(st.sampled_from(sorted(self.holds)))
-            with transaction(engine) as s:
-                q.release(s, self.cid(checkout), self.now)
+            self.reservations.release(self.cid(checkout))
             del self.holds[checkout]
 
         @rule(seconds=st.integers(1, 90))
@@ -80,14 +77,13 @@ def machine(engine):
 
         @rule()
         def cleanup(self):
-            with transaction(engine) as s:
-                q.expire_batch(s, self.now, 2)
+            self.reservations.expire_reservations()  # in batches of 2
 
         @invariant()
         def reserved_stays_within_stock(self):
             with transaction(engine) as s:
                 for sku, units in self.stock.items():
-                    view = products.product_view(s, sku, self.now)
+                    view = self.products.get_product(sku)
                     assert 0 <= view.reserved <= units
                     assert view.reserved == self.live(sku)
                     active_rows = s.execute(

@@ -1,43 +1,11 @@
-import uuid
-
 import pytest
 
-from tests.conftest import STOREFRONT, auth
-
-H = auth(STOREFRONT)
+from tests.support.factories import H, new_checkout_id, product, put_product, reserve
 
 
-@pytest.fixture
-def make_product(client):
-    def make(stock, sku=None):
-        sku = sku or f"sku-{uuid.uuid4().hex[:12]}"
-        assert (
-            client.simulate_put(
-                f"/v1/products/{sku}", json={"name": sku, "stock": stock, "price": 100}, headers=H
-            ).status_code
-            == 201
-        )
-        return sku
-
-    return make
-
-
-def reserve(client, checkout, items, **extra):
-    body = {"email": "shopper@example.com", "items": [{"sku": s, "quantity": q} for s, q in items], **extra}
-    return client.simulate_post(f"/v1/checkouts/{checkout}/reservation", json=body, headers=H)
-
-
-def product(client, sku):
-    return client.simulate_get(f"/v1/products/{sku}", headers=H).json
-
-
-def checkout_id():
-    return f"co-{uuid.uuid4().hex[:12]}"
-
-
-def test_reserve_holds_stock_until_expiry(client, clock, make_product):
-    sku = make_product(5)
-    answer = reserve(client, checkout_id(), [(sku, 2)])
+def test_reserve_holds_stock_until_expiry(client, clock):
+    sku = put_product(client, 5)
+    answer = reserve(client, new_checkout_id(), [(sku, 2)])
     assert answer.status_code == 201
     assert answer.json["items"] == [{"sku": sku, "quantity": 2}]
     assert answer.json["expires_at"].startswith(clock().date().isoformat())
@@ -48,9 +16,9 @@ def test_reserve_holds_stock_until_expiry(client, clock, make_product):
     assert product(client, sku)["available"] == 5
 
 
-def test_all_or_nothing_across_skus_with_each_shortage_listed(client, make_product):
-    plenty, scarce, none = make_product(10), make_product(1), make_product(0)
-    answer = reserve(client, checkout_id(), [(plenty, 2), (scarce, 2), (none, 1)])
+def test_all_or_nothing_across_skus_with_each_shortage_listed(client):
+    plenty, scarce, none = put_product(client, 10), put_product(client, 1), put_product(client, 0)
+    answer = reserve(client, new_checkout_id(), [(plenty, 2), (scarce, 2), (none, 1)])
     assert answer.status_code == 409
     assert answer.json["type"].endswith("/insufficient-stock")
     assert sorted(answer.json["shortages"], key=lambda s: s["sku"]) == sorted(
@@ -60,8 +28,8 @@ def test_all_or_nothing_across_skus_with_each_shortage_listed(client, make_produ
     assert product(client, plenty)["reserved"] == 0
 
 
-def test_repeating_the_same_reservation_holds_nothing_twice(client, make_product):
-    sku, checkout = make_product(3), checkout_id()
+def test_repeating_the_same_reservation_holds_nothing_twice(client):
+    sku, checkout = put_product(client, 3), new_checkout_id()
     first = reserve(client, checkout, [(sku, 2)])
     again = reserve(client, checkout, [(sku, 2)])
     assert first.status_code == again.status_code == 201
@@ -70,8 +38,8 @@ def test_repeating_the_same_reservation_holds_nothing_twice(client, make_product
     assert product(client, sku)["reserved"] == 2
 
 
-def test_a_different_item_list_replaces_the_old_one(client, make_product):
-    a, b, checkout = make_product(3), make_product(3), checkout_id()
+def test_a_different_item_list_replaces_the_old_one(client):
+    a, b, checkout = put_product(client, 3), put_product(client, 3), new_checkout_id()
     reserve(client, checkout, [(a, 2)])
     replaced = reserve(client, checkout, [(a, 3), (b, 1)])
     assert replaced.status_code == 201
@@ -79,21 +47,23 @@ def test_a_different_item_list_replaces_the_old_one(client, make_product):
     assert product(client, b)["reserved"] == 1
 
 
-def test_a_failed_replacement_keeps_the_old_holds(client, make_product):
-    a, checkout = make_product(3), checkout_id()
+def test_a_failed_replacement_keeps_the_old_holds(client):
+    a, checkout = put_product(client, 3), new_checkout_id()
     reserve(client, checkout, [(a, 2)])
     assert reserve(client, checkout, [(a, 4)]).status_code == 409
     assert product(client, a)["reserved"] == 2
 
 
-def test_duplicate_skus_in_one_request_are_summed(client, make_product):
-    sku = make_product(3)
-    assert reserve(client, checkout_id(), [(sku, 2), (sku, 2)]).status_code == 409
-    assert reserve(client, checkout_id(), [(sku, 1), (sku, 2)]).json["items"] == [{"sku": sku, "quantity": 3}]
+def test_duplicate_skus_in_one_request_are_summed(client):
+    sku = put_product(client, 3)
+    assert reserve(client, new_checkout_id(), [(sku, 2), (sku, 2)]).status_code == 409
+    assert reserve(client, new_checkout_id(), [(sku, 1), (sku, 2)]).json["items"] == [
+        {"sku": sku, "quantity": 3}
+    ]
 
 
-def test_release_frees_stock_now(client, make_product):
-    sku, checkout = make_product(2), checkout_id()
+def test_release_frees_stock_now(client):
+    sku, checkout = put_product(client, 2), new_checkout_id()
     reserve(client, checkout, [(sku, 2)])
     released = client.simulate_delete(f"/v1/checkouts/{checkout}/reservation", headers=H)
     assert released.status_code == 200 and released.json["released_holds"] == 1
@@ -104,14 +74,16 @@ def test_release_frees_stock_now(client, make_product):
 
 
 def test_release_of_unknown_checkout_is_404(client):
-    assert client.simulate_delete(f"/v1/checkouts/{checkout_id()}/reservation", headers=H).status_code == 404
+    assert (
+        client.simulate_delete(f"/v1/checkouts/{new_checkout_id()}/reservation", headers=H).status_code == 404
+    )
 
 
-def test_a_reservation_after_expiry_reserves_afresh(client, clock, make_product):
-    sku, checkout = make_product(1), checkout_id()
+def test_a_reservation_after_expiry_reserves_afresh(client, clock):
+    sku, checkout = put_product(client, 1), new_checkout_id()
     reserve(client, checkout, [(sku, 1)])
     clock.advance(1000)
-    assert reserve(client, checkout_id(), [(sku, 1)]).status_code == 201  # someone else takes it
+    assert reserve(client, new_checkout_id(), [(sku, 1)]).status_code == 201  # someone else takes it
     assert reserve(client, checkout, [(sku, 1)]).status_code == 409
 
 
@@ -127,15 +99,15 @@ def test_a_reservation_after_expiry_reserves_afresh(client, clock, make_product)
         ("nope", "items"),
     ],
 )
-def test_bad_reservations_name_the_field_and_hold_nothing(client, make_product, items, field):
-    sku = make_product(5)
+def test_bad_reservations_name_the_field_and_hold_nothing(client, items, field):
+    sku = put_product(client, 5)
     body_items = (
         [{**i, "sku": sku if i["sku"] == "x" else i["sku"]} for i in items]
         if isinstance(items, list)
         else items
     )
     answer = client.simulate_post(
-        f"/v1/checkouts/{checkout_id()}/reservation",
+        f"/v1/checkouts/{new_checkout_id()}/reservation",
         json={"email": "a@example.com", "items": body_items},
         headers=H,
     )
@@ -144,8 +116,8 @@ def test_bad_reservations_name_the_field_and_hold_nothing(client, make_product, 
     assert product(client, sku)["reserved"] == 0
 
 
-def test_unknown_sku_is_named_and_nothing_is_held(client, make_product):
-    sku, checkout = make_product(5), checkout_id()
+def test_unknown_sku_is_named_and_nothing_is_held(client):
+    sku, checkout = put_product(client, 5), new_checkout_id()
     answer = reserve(client, checkout, [(sku, 1), ("no-such-sku", 1)])
     assert answer.status_code == 422
     assert answer.json["errors"] == [{"field": "items[1].sku", "message": "unknown SKU 'no-such-sku'"}]
@@ -153,11 +125,11 @@ def test_unknown_sku_is_named_and_nothing_is_held(client, make_product):
     assert client.simulate_delete(f"/v1/checkouts/{checkout}/reservation", headers=H).status_code == 404
 
 
-def test_over_long_checkout_id_and_bad_email_are_refused(client, make_product):
-    sku = make_product(1)
+def test_over_long_checkout_id_and_bad_email_are_refused(client):
+    sku = put_product(client, 1)
     assert reserve(client, "c" * 65, [(sku, 1)]).json["errors"][0]["field"] == "checkout_id"
     answer = client.simulate_post(
-        f"/v1/checkouts/{checkout_id()}/reservation",
+        f"/v1/checkouts/{new_checkout_id()}/reservation",
         json={"email": "nope", "items": [{"sku": sku, "quantity": 1}]},
         headers=H,
     )

@@ -4,18 +4,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from db.engine import transaction
-from db.queries import products
 from db.queries import stock as q
+from tests.support.factories import reservations_service, store_product
 from tests.support.waiting import wait_for
 from worker.messages import enqueue
 
 
-def _setup(engine, holds):
+def _setup(engine, settings, holds):
     """Product with stock 100 and reservations (checkout, qty, expires_in_seconds, state)."""
-    sku = f"sku-{uuid.uuid4().hex[:10]}"
+    sku = store_product(engine, settings, 100)
     now = datetime.now(UTC)
     with transaction(engine) as s:
-        products.upsert_product(s, sku=sku, name=sku, stock=100, threshold=0, price=100, currency="USD")
         for checkout, quantity, expires_in, state in holds:
             s.execute(
                 text("INSERT INTO checkout (checkout_id, email) VALUES (:c, 'x@example.com')"),
@@ -43,10 +42,11 @@ def _states(engine, sku):
         return dict(rows.all())
 
 
-def test_worker_expires_past_holds_and_leaves_live_and_committed_ones(engine, broker, worker):
+def test_worker_expires_past_holds_and_leaves_live_and_committed_ones(engine, broker, worker, settings):
     p = uuid.uuid4().hex[:6]
     sku = _setup(
         engine,
+        settings,
         [
             (f"{p}-old", 1, -60, "active"),
             (f"{p}-older", 2, -3600, "active"),
@@ -68,7 +68,7 @@ def test_worker_expires_past_holds_and_leaves_live_and_committed_ones(engine, br
 
 def test_cleanup_works_in_bounded_batches_and_is_idempotent(engine, broker, worker, settings):
     p = uuid.uuid4().hex[:6]
-    sku = _setup(engine, [(f"{p}-{i}", 1, -5, "active") for i in range(7)])
+    sku = _setup(engine, settings, [(f"{p}-{i}", 1, -5, "active") for i in range(7)])
     with transaction(engine) as s:
         first = q.expire_batch(s, datetime.now(UTC), 3)
     assert first == 3
@@ -79,12 +79,20 @@ def test_cleanup_works_in_bounded_batches_and_is_idempotent(engine, broker, work
     assert set(_states(engine, sku).values()) == {"expired"}
 
 
-def test_job_trigger_route_enqueues_for_the_worker(client, engine, worker):
+def test_job_trigger_route_enqueues_for_the_worker(client, engine, worker, settings):
     from tests.conftest import CRON, auth
 
     p = uuid.uuid4().hex[:6]
-    sku = _setup(engine, [(f"{p}-gone", 1, -1, "active")])
+    sku = _setup(engine, settings, [(f"{p}-gone", 1, -1, "active")])
     answer = client.simulate_post("/v1/jobs/stock-cleanup/run", headers=auth(CRON))
     assert answer.status_code == 202
     assert answer.json["queue"] == "stock" and len(answer.json["message_id"]) == 36
     wait_for(lambda: _states(engine, sku)[f"{p}-gone"] == "expired", what="triggered cleanup")
+
+
+def test_expire_reservations_runs_bounded_batches_until_none_is_left(engine, settings):
+    p = uuid.uuid4().hex[:6]
+    sku = _setup(engine, settings, [(f"{p}-{i}", 1, -5, "active") for i in range(7)])
+    reservations = reservations_service(engine, settings, stock_cleanup_batch_size=3)
+    assert reservations.expire_reservations() >= 7  # other tests' past holds may be among them
+    assert set(_states(engine, sku).values()) == {"expired"}

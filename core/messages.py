@@ -16,8 +16,9 @@ class Outgoing:
     actor_name: str
     queue: str
     args: tuple[Any, ...] = ()
-    # A whole message, when one is re-sent as it was (a dead letter's replay): its kwargs and
-    # options, and an id chosen before the send so the transaction can record it.
+    # Kwargs and options of a message re-sent as it was (a dead letter's replay), or options of a
+    # new one (the schedule run a job fires); an id chosen before the send so the transaction
+    # can record it.
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
     message_id: str | None = None

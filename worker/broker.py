@@ -20,6 +20,7 @@ from worker.database import Database
 from worker.failure_ledger import FailureLedger
 from worker.log_context import LogContext
 from worker.retry_policy import RetryPolicy
+from worker.schedule_outcomes import ScheduleOutcomes
 
 
 def build_broker(
@@ -47,6 +48,7 @@ def build_broker(
         CurrentMessage(),
         LogContext(),
         database,
+        ScheduleOutcomes(database),  # after-hook runs after the ledger's: it can name the dead letter
         FailureLedger(database),
         *extra_middleware,
         RetryPolicy(settings),

@@ -99,6 +99,21 @@ class Trigger:
         return self.next_after(first) - first
 
 
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One row of the schedule table: a recurring job's trigger, its grace before it is overdue
+    (None: one period), and its misfire policy."""
+
+    job: str
+    trigger: Trigger
+    grace: timedelta | None = None
+    misfire: Misfire = "fire_once"
+    catch_up_max: int = 1
+
+    def grace_at(self, now: datetime) -> timedelta:
+        return self.grace if self.grace is not None else self.trigger.period(now)
+
+
 def parse_trigger(spec: str, tz: str = "UTC") -> Trigger:
     """Validate a trigger now (ValueError with what is wrong), so a bad one stops the process."""
     trigger = Trigger(spec.strip(), tz)

@@ -51,7 +51,9 @@ class ScheduleState(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
     # When the job was first scheduled or last resumed: overdue counts from here at the earliest.
     active_since: datetime | None = Field(default=None, sa_column=timestamp())
-    overdue_since: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
+    overdue_since: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )
     overdue_alerted_at: datetime | None = Field(
         default=None, sa_column=timestamp(nullable=True, default_now=False)
     )

@@ -17,27 +17,30 @@ from api.errors import handle_backroom_error, handle_unexpected, serialize_probl
 from api.ratelimit import RateLimit
 from api.request_context import RequestContext
 from api.resources.dead_letters import (
-    DeadLetterBulk,
-    DeadLetterGroups,
-    DeadLetterItem,
-    DeadLetterList,
-    DeadLetterReplay,
+    DeadLetterBulkResource,
+    DeadLetterGroupsResource,
+    DeadLetterListResource,
+    DeadLetterReplayResource,
+    DeadLetterResource,
 )
 from api.resources.health import Health, Metrics, OpenApi, Ready
-from api.resources.jobs import JobRun
-from api.resources.operations import Queues, Schedules
+from api.resources.jobs import JobRunResource
+from api.resources.operations import QueuesResource, SchedulesResource
 from api.resources.orders import CheckoutOrderResource, OrderCancelResource, OrderResource
 from api.resources.payments import AdminPayments
 from api.resources.products import ProductResource
 from api.resources.reservations import ReservationResource
 from api.resources.webhooks import Webhook
 from core.clock import utcnow
-from core.dead_letters import DeadLetters
 from core.errors import BackroomError
 from core.logging import announce, configure_logging
 from core.settings import Settings, load_settings
 from db.engine import make_engine
 from db.unit_of_work import UnitsOfWork
+from services.dead_letter_batches import DeadLetterBatches
+from services.dead_letters import DeadLetters
+from services.jobs import Jobs
+from services.operations import Operations
 from services.orders import Orders
 from services.products import Products
 from services.reservations import Reservations
@@ -58,40 +61,47 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
         "/v1/checkouts/{checkout_id}/reservation",
         lambda d: ReservationResource(Reservations(d.units, d.settings, d.now), d.settings.max_body_bytes),
     ),
-    ("/v1/jobs/{name}/run", JobRun),
+    ("/v1/jobs/{name}/run", lambda d: JobRunResource(Jobs(BrokerSender(d.broker)))),
     ("/v1/webhooks/{provider}", Webhook),
     ("/v1/orders/{order_id}", lambda d: OrderResource(Orders(d.units))),
     ("/v1/orders/{order_id}/cancel", lambda d: OrderCancelResource(Orders(d.units))),
     ("/v1/checkouts/{checkout_id}/order", lambda d: CheckoutOrderResource(Orders(d.units))),
-    ("/v1/admin/dead-letters", lambda d: DeadLetterList(dead_letter_service(d), d.settings.max_body_bytes)),
+    (
+        "/v1/admin/dead-letters",
+        lambda d: DeadLetterListResource(DeadLetters(d.units), d.settings.max_body_bytes),
+    ),
     (
         "/v1/admin/dead-letters/groups",
-        lambda d: DeadLetterGroups(dead_letter_service(d), d.settings.max_body_bytes),
+        lambda d: DeadLetterGroupsResource(DeadLetters(d.units), d.settings.max_body_bytes),
     ),
     (
         "/v1/admin/dead-letters/replay",
-        lambda d: DeadLetterBulk(dead_letter_service(d), d.settings.max_body_bytes, "replay"),
+        lambda d: DeadLetterBulkResource(dead_letter_batches(d), d.settings.max_body_bytes, "replay"),
     ),
     (
         "/v1/admin/dead-letters/purge",
-        lambda d: DeadLetterBulk(dead_letter_service(d), d.settings.max_body_bytes, "purge"),
+        lambda d: DeadLetterBulkResource(dead_letter_batches(d), d.settings.max_body_bytes, "purge"),
     ),
     (
         "/v1/admin/dead-letters/{dead_letter_id:int(min=1)}",
-        lambda d: DeadLetterItem(dead_letter_service(d), d.settings.max_body_bytes),
+        lambda d: DeadLetterResource(DeadLetters(d.units), d.settings.max_body_bytes),
     ),
     (
         "/v1/admin/dead-letters/{dead_letter_id:int(min=1)}/replay",
-        lambda d: DeadLetterReplay(dead_letter_service(d), d.settings.max_body_bytes),
+        lambda d: DeadLetterReplayResource(DeadLetters(d.units), d.settings.max_body_bytes),
     ),
     ("/v1/admin/payments", AdminPayments),
-    ("/v1/admin/queues", Queues),
-    ("/v1/admin/schedules", Schedules),
+    ("/v1/admin/queues", lambda d: QueuesResource(operations(d))),
+    ("/v1/admin/schedules", lambda d: SchedulesResource(operations(d))),
 ]
 
 
-def dead_letter_service(deps: Deps) -> DeadLetters:
-    return DeadLetters(deps.engine, deps.broker)
+def dead_letter_batches(deps: Deps) -> DeadLetterBatches:
+    return DeadLetterBatches(DeadLetters(deps.units), deps.now)
+
+
+def operations(deps: Deps) -> Operations:
+    return Operations(deps.units, deps.broker, deps.settings, deps.now)
 
 
 def create_app(

@@ -13,6 +13,10 @@ import sys
 from cli.operations import add_parsers
 from cli.webhooks import add_parser as add_webhooks_parser
 from core.errors import BackroomError
+from core.settings import load_settings
+from services.jobs import Jobs
+from worker.broker import build_broker
+from worker.messages import BrokerSender
 
 # Commands that must not pick up a running stack's servers: `run` starts its own.
 NO_SERVERS = ("run", "secrets")
@@ -44,16 +48,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
-    from core.catalog import JOBS
-    from core.settings import load_settings
-    from worker.broker import build_broker
-    from worker.messages import enqueue
-
-    if args.name not in JOBS:
-        print(f"backroom: no job {args.name!r}; known: {', '.join(sorted(JOBS))}", file=sys.stderr)
-        return 2
-    message = enqueue(build_broker(load_settings()), args.name)
-    print(message.message_id)
+    """An unknown name is the service's JobNotFound, mapped in main() like every error of ours."""
+    print(Jobs(BrokerSender(build_broker(load_settings()))).run_job(args.name))
     return 0
 
 

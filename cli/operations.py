@@ -1,4 +1,5 @@
-"""`backroom dlq ...` and `backroom queues`: the on-call CLI over the dead-letter service."""
+"""`backroom dlq ...` and `backroom queues`: the on-call CLI over the dead-letter and operations
+services, built here from settings (the command line's composition root for them)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,20 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from cli.payments import add_parser as add_payments_parser
+from dramatiq.brokers.redis import RedisBroker
 
-FILTERS = ("actor", "queue", "exception_type", "fingerprint", "state", "since", "until")
+from cli.payments import add_parser as add_payments_parser
+from core.clock import utcnow
+from core.logging import configure_logging
+from core.settings import Settings, load_settings
+from db.engine import make_engine
+from db.queries.dead_letters import FILTER_KEYS, Filter
+from db.unit_of_work import UnitsOfWork
+from services.dead_letter_batches import DeadLetterBatches
+from services.dead_letters import AlreadyReplayed, DeadLetters
+from services.operations import Operations
+from worker.broker import build_broker
+from worker.messages import BrokerSender
 
 
 def add_parsers(sub: Any) -> None:
@@ -52,29 +64,12 @@ def add_parsers(sub: Any) -> None:
     add_payments_parser(sub)
 
 
-def _deps() -> Any:
-    import redis
-
-    from api.deps import Deps
-    from core.clock import utcnow
-    from core.logging import configure_logging
-    from core.settings import load_settings
-    from db.engine import make_engine
-    from db.unit_of_work import UnitsOfWork
-    from worker.broker import build_broker
-    from worker.messages import BrokerSender
-
+def _wiring() -> tuple[Settings, UnitsOfWork, RedisBroker]:
+    """Settings from the environment, and what the services here are built on."""
     settings = load_settings()
     configure_logging(settings)  # logs to stderr; stdout carries the command's output
     engine, broker = make_engine(settings), build_broker(settings)
-    return Deps(
-        settings,
-        engine,
-        redis.Redis.from_url(settings.redis_url),
-        broker,
-        utcnow,
-        UnitsOfWork(engine, BrokerSender(broker)),
-    )
+    return settings, UnitsOfWork(engine, BrokerSender(broker)), broker
 
 
 def _print(data: Any, as_json: bool, columns: tuple[str, ...] = ()) -> None:
@@ -98,18 +93,15 @@ def _confirm(question: str, args: argparse.Namespace) -> bool:
 
 
 def run_dlq(args: argparse.Namespace) -> int:
-    from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
-    from db.queries.dead_letters import Filter
-
-    deps = _deps()
-    service = DeadLetters(deps.engine, deps.broker)
+    _settings, units, _broker = _wiring()
+    service = DeadLetters(units)
     by = f"cli:{getpass.getuser()}"
     command = args.dlq_command
     try:
         if command == "show":
             _print(service.show(args.id), True)
             return 0
-        where = Filter(**{k: getattr(args, k) for k in FILTERS})
+        where = Filter(**{k: getattr(args, k) for k in FILTER_KEYS})
         if command == "list":
             _print(
                 service.page(where, limit=args.limit)["items"],
@@ -139,21 +131,20 @@ def run_dlq(args: argparse.Namespace) -> int:
                 service.purge(args.id, by=by, reason=args.reason)
                 print(f"purged {args.id}")
         else:
-            return _bulk(service, where, args, by)
-    except NotFound as error:
-        print(f"backroom: no dead letter {error}", file=sys.stderr)
-        return 1
-    except AlreadyReplayed as error:
-        print(f"backroom: dead letter {error} was already replayed; use --force", file=sys.stderr)
+            return _bulk(DeadLetterBatches(service, utcnow), where, args, by)
+    except AlreadyReplayed as error:  # in the command line's words: its flag, not the API's field
+        print(
+            f"backroom: dead letter {error.dead_letter_id} was already replayed; use --force", file=sys.stderr
+        )
         return 1
     return 0
 
 
-def _bulk(service: Any, where: Any, args: argparse.Namespace, by: str) -> int:
+def _bulk(service: DeadLetterBatches, where: Filter, args: argparse.Namespace, by: str) -> int:
     if where.is_empty() and not args.all:
         print("backroom: name a filter (or --all) to act on many entries", file=sys.stderr)
         return 2
-    act = service.replay_many if args.dlq_command == "replay" else service.purge_many
+    act: Any = service.replay_many if args.dlq_command == "replay" else service.purge_many
     options = {"force": args.force} if args.dlq_command == "replay" else {}
     preview = act(where, by=by, reason=args.reason, dry_run=True, limit=args.limit, **options)
     if args.dry_run:
@@ -166,10 +157,9 @@ def _bulk(service: Any, where: Any, args: argparse.Namespace, by: str) -> int:
 
 
 def run_queues(args: argparse.Namespace) -> int:
-    from api.resources.operations import queue_table
-
+    settings, units, broker = _wiring()
     _print(
-        queue_table(_deps()),
+        Operations(units, broker, settings, utcnow).queue_table(),
         args.json,
         ("queue", "ready", "delayed", "in_flight", "dead", "dead_in_redis", "oldest_age_seconds"),
     )

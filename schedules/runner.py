@@ -15,10 +15,10 @@ from sqlalchemy import Engine
 
 from core.clock import utcnow
 from core.logging import announce, configure_logging, get_logger
+from core.schedule_table import Schedule, schedule_table
 from core.settings import Settings, load_settings
 from db.engine import make_engine, transaction
 from db.queries.schedules import claim_slot, record_message
-from schedules.table import Schedule, schedule_table
 from worker.broker import build_broker
 from worker.messages import enqueue
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.broker import MessageProxy
 
 from core.clock import utcnow
@@ -14,6 +15,7 @@ from core.logging import get_logger
 from core.rules.dead_letters import canonical_queue, fingerprint, origin_frame
 from db.queries import dead_letters
 from worker.database import Database
+from worker.queue_stats import dead_letter_key
 
 log = get_logger("backroom.worker.ledger")
 # Not worth keeping with the entry: the traceback is stored in its own column.
@@ -42,6 +44,33 @@ def describe_failure(error: BaseException | None) -> dict[str, str]:
         "origin": origin,
         "fingerprint": fingerprint(kind, origin),
     }
+
+
+def ledger_entry(
+    message: dramatiq.Message[Any] | MessageProxy, failure: dict[str, str], now: datetime
+) -> dict[str, Any]:
+    """The `dead_letter` row of a failed message, whatever found it (the worker, or the sweep of
+    Redis's dead-letter sets): the message as it was, its attempts, and `failure` described."""
+    first = message.options.get("first_failed_at")
+    return {
+        "message_id": message.message_id,
+        "queue": canonical_queue(message.queue_name),
+        "actor": message.actor_name,
+        "args": list(message.args),
+        "kwargs": dict(message.kwargs),
+        "options": {k: v for k, v in message.options.items() if k not in DROPPED_OPTIONS},
+        "attempts": max(1, int(message.options.get("retries", 0))),
+        "first_failed_at": datetime.fromisoformat(first) if first else now,
+        "last_failed_at": now,
+        "replay_of": message.options.get("replay_of"),
+        **failure,
+    }
+
+
+def forget_redis_dead_letter(client: redis.Redis, key: str, redis_id: Any) -> None:
+    """Drop a message from Redis's dead-letter set `key` once the ledger holds it."""
+    client.zrem(key, redis_id)
+    client.hdel(f"{key}.msgs", redis_id)
 
 
 class FailureLedger(dramatiq.Middleware):
@@ -74,27 +103,11 @@ class FailureLedger(dramatiq.Middleware):
     def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         if "dead_letter_id" not in message.options or not hasattr(broker, "client"):
             return
-        xqueue = f"{broker.namespace}:{canonical_queue(message.queue_name)}.XQ"  # type: ignore[attr-defined]
-        redis_id = message.options.get("redis_message_id")
-        broker.client.zrem(xqueue, redis_id)
-        broker.client.hdel(f"{xqueue}.msgs", redis_id)
+        key = dead_letter_key(broker.namespace, message.queue_name)  # type: ignore[attr-defined]
+        forget_redis_dead_letter(broker.client, key, message.options.get("redis_message_id"))
 
     def _record(self, message: MessageProxy, error: BaseException | None) -> None:
-        now = utcnow()
-        first = message.options.get("first_failed_at")
-        entry = {
-            "message_id": message.message_id,
-            "queue": canonical_queue(message.queue_name),
-            "actor": message.actor_name,
-            "args": list(message.args),
-            "kwargs": dict(message.kwargs),
-            "options": {k: v for k, v in message.options.items() if k not in DROPPED_OPTIONS},
-            "attempts": max(1, int(message.options.get("retries", 0))),
-            "first_failed_at": datetime.fromisoformat(first) if first else now,
-            "last_failed_at": now,
-            "replay_of": message.options.get("replay_of"),
-            **describe_failure(error),
-        }
+        entry = ledger_entry(message, describe_failure(error), utcnow())
         try:
             with self.database.transaction() as session:
                 dead_letter_id = dead_letters.record(session, entry)

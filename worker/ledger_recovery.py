@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import dramatiq
 
@@ -11,7 +10,8 @@ from core.clock import utcnow
 from core.rules.dead_letters import fingerprint, origin_frame
 from db.queries import dead_letters
 from worker.database import Database
-from worker.failure_ledger import DROPPED_OPTIONS
+from worker.failure_ledger import forget_redis_dead_letter, ledger_entry
+from worker.queue_stats import dead_letter_key
 
 _FRAME = re.compile(r'File "([^"]+)", line \d+, in (\S+)')
 
@@ -36,27 +36,12 @@ def sweep_redis_dead_letters(broker: dramatiq.Broker, database: Database, queues
         return 0
     client, moved = broker.client, 0
     for queue in queues:
-        xqueue = f"{broker.namespace}:{queue}.XQ"  # type: ignore[attr-defined]
-        for redis_id, raw in client.hgetall(f"{xqueue}.msgs").items():
+        key = dead_letter_key(broker.namespace, queue)  # type: ignore[attr-defined]
+        for redis_id, raw in client.hgetall(f"{key}.msgs").items():
             message = dramatiq.Message.decode(raw)
-            options = dict(message.options)
-            first = options.get("first_failed_at")
-            entry = {
-                "message_id": message.message_id,
-                "queue": queue,
-                "actor": message.actor_name,
-                "args": list(message.args),
-                "kwargs": dict(message.kwargs),
-                "options": {k: v for k, v in options.items() if k not in DROPPED_OPTIONS},
-                "attempts": max(1, int(options.get("retries", 0))),
-                "first_failed_at": datetime.fromisoformat(first) if first else utcnow(),
-                "last_failed_at": utcnow(),
-                "replay_of": options.get("replay_of"),
-                **describe_traceback(str(options.get("traceback") or "")),
-            }
+            failure = describe_traceback(str(message.options.get("traceback") or ""))
             with database.transaction() as session:
-                dead_letters.record(session, entry)
-            client.zrem(xqueue, redis_id)
-            client.hdel(f"{xqueue}.msgs", redis_id)
+                dead_letters.record(session, ledger_entry(message, failure, utcnow()))
+            forget_redis_dead_letter(client, key, redis_id)
             moved += 1
     return moved

@@ -9,6 +9,8 @@ from typing import Any
 
 from dramatiq.brokers.redis import RedisBroker
 
+from core.rules.dead_letters import canonical_queue
+
 
 @dataclass(frozen=True)
 class QueueStats:
@@ -21,6 +23,12 @@ class QueueStats:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def dead_letter_key(namespace: str, queue: str) -> str:
+    """Redis's dead-letter set of a queue (its message bodies in the hash `<key>.msgs`); a message
+    that failed from the delay queue is kept under its plain queue."""
+    return f"{namespace}:{canonical_queue(queue)}.XQ"
 
 
 def _oldest_age(broker: RedisBroker, key: str, now_ms: int) -> float | None:
@@ -50,7 +58,7 @@ def queue_stats(broker: RedisBroker, queues: list[str], now_ms: int | None = Non
         pipe = client.pipeline()
         pipe.llen(f"{ns}:{queue}")
         pipe.llen(f"{ns}:{queue}.DQ")
-        pipe.zcard(f"{ns}:{queue}.XQ")
+        pipe.zcard(dead_letter_key(ns, queue))
         for worker in workers:
             pipe.scard(f"{ns}:__acks__.{worker}.{queue}")
             pipe.scard(f"{ns}:__acks__.{worker}.{queue}.DQ")

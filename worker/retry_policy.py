@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
-from dramatiq.middleware import Retries
+from dramatiq.middleware import Retries, TimeLimit
 
 from core.clock import utcnow
 from core.errors import PermanentError
+from core.rules.retry_span import RetryOptions, retry_span
 from core.settings import Settings
 
 # Dramatiq 2 would retry 20 times over days; our actors fail faster by default.
@@ -64,3 +66,26 @@ class RetryPolicy(Retries):
             message.fail()
             return
         super().after_process_message(broker, message, result=result, exception=exception)
+
+
+def actor_retry_options(broker: dramatiq.Broker, actor_name: str) -> RetryOptions:
+    """The retry options the worker applies to `actor_name`: JOB_* settings over the actor's own
+    options over the policy's defaults, as RetryPolicy and Dramatiq's Retries decide them."""
+    actor = broker.get_actor(actor_name)
+    policy = next(m for m in broker.middleware if isinstance(m, RetryPolicy))
+    limit = next((m.time_limit for m in broker.middleware if isinstance(m, TimeLimit)), 600_000)
+
+    def option(name: str, default: Any) -> int:
+        return int(policy.forced.get(name, actor.options.get(name, default)))
+
+    return RetryOptions(
+        max_retries=option("max_retries", policy.max_retries),
+        min_backoff_ms=option("min_backoff", policy.min_backoff),
+        max_backoff_ms=option("max_backoff", policy.max_backoff),
+        time_limit_ms=int(actor.options.get("time_limit", limit)),
+    )
+
+
+def retry_spans(broker: dramatiq.Broker, actor_names: list[str]) -> dict[str, timedelta]:
+    """How long one message chain of each actor can stay alive on this broker's workers."""
+    return {name: retry_span(actor_retry_options(broker, name)) for name in actor_names}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,12 @@ import redis
 
 from api.admin_page.session import COOKIE, Session, Sessions, SessionStore
 from api.deps import Deps
-from api.resources.operations import queue_table, schedule_rows
-from api.resources.payments import payment_issues
 from api.validation import read_form
-from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
 from db.queries.dead_letters import Filter
+from services.dead_letter_batches import DeadLetterBatches
+from services.dead_letters import AlreadyReplayed, DeadLetterNotFound, DeadLetters
+from services.operations import Operations
+from services.payments import PaymentIssues
 
 HERE = Path(__file__).parent
 FINGERPRINT = re.compile(r"[0-9a-f]{1,16}")
@@ -33,17 +36,28 @@ def templates() -> jinja2.Environment:
     )
 
 
+@dataclass(frozen=True)
+class Access:
+    """How the page knows its operator: signed cookies whose sessions live in Redis, and forms of
+    a bounded size. `always_secure` (production): the cookie is Secure even over plain http, as
+    behind a TLS-terminating proxy."""
+
+    sessions: Sessions
+    store: SessionStore
+    max_body_bytes: int
+    always_secure: bool
+
+
 class Page:
     """Base: a cookie session instead of a bearer token, the admin rate limit."""
 
     auth = "admin-session"
     rate_limit = "admin"
 
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-        self.sessions = Sessions(deps.settings.admin_api_token.get_secret_value())
-        self.store = SessionStore(deps.redis, deps.settings.redis_namespace, self.sessions.lifetime)
-        self.service = DeadLetters(deps.engine, deps.broker)
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self.sessions = access.sessions
+        self.store = access.store
 
     def render(self, resp: falcon.Response, name: str, status: str = falcon.HTTP_200, **context: Any) -> None:
         resp.status = status
@@ -61,7 +75,7 @@ class Page:
         return session
 
     def form(self, req: falcon.Request) -> dict[str, str]:
-        return read_form(req, self.deps.settings.max_body_bytes)
+        return read_form(req, self.access.max_body_bytes)
 
     def posted(self, req: falcon.Request) -> tuple[Session, dict[str, str]]:
         """A state-changing form post: a session and a valid CSRF token, or 403."""
@@ -105,8 +119,7 @@ class Login(Page):
             cookie,
             max_age=self.sessions.lifetime,
             path="/admin",
-            # In production always: behind a TLS-terminating proxy the app may see plain http.
-            secure=req.scheme == "https" or self.deps.settings.app_env == "production",
+            secure=req.scheme == "https" or self.access.always_secure,
             http_only=True,
             same_site="Strict",
         )
@@ -122,6 +135,14 @@ class Logout(Page):
 
 
 class Dashboard(Page):
+    def __init__(
+        self, access: Access, dead_letters: DeadLetters, operations: Operations, payments: PaymentIssues
+    ) -> None:
+        super().__init__(access)
+        self.dead_letters = dead_letters
+        self.operations = operations
+        self.payments = payments
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         session = self.session(req)
         fingerprint = req.get_param("fingerprint")
@@ -132,23 +153,27 @@ class Dashboard(Page):
             resp,
             "dashboard.html",
             csrf=self.sessions.csrf(session.nonce),
-            payments=payment_issues(self.deps.engine, limit=PAYMENTS_SHOWN),
+            payments=self.payments.payments_needing_attention(limit=PAYMENTS_SHOWN),
             payments_shown=PAYMENTS_SHOWN,
-            queues=queue_table(self.deps),
-            groups=self.service.groups(Filter()),
-            schedules=schedule_rows(self.deps),
-            entries=self.service.page(where, limit=50)["items"],
+            queues=self.operations.queue_table(),
+            groups=self.dead_letters.groups(Filter()),
+            schedules=self.operations.schedule_rows(),
+            entries=self.dead_letters.page(where, limit=50)["items"],
             fingerprint=fingerprint,
             notice=req.get_param("notice"),
         )
 
 
 class Entry(Page):
+    def __init__(self, access: Access, dead_letters: DeadLetters) -> None:
+        super().__init__(access)
+        self.dead_letters = dead_letters
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
         session = self.session(req)
         try:
-            entry = self.service.show(dead_letter_id)
-        except NotFound:
+            entry = self.dead_letters.show(dead_letter_id)
+        except DeadLetterNotFound:  # the page's own 404, not the API's problem+json
             raise falcon.HTTPNotFound(
                 title="Not found", description=f"No dead letter {dead_letter_id}."
             ) from None
@@ -164,8 +189,8 @@ class Entry(Page):
 class Action(Page):
     """A replay or purge from the page: the first post shows a confirmation, `confirm=yes` acts."""
 
-    def __init__(self, deps: Deps, action: str) -> None:
-        super().__init__(deps)
+    def __init__(self, access: Access, action: str) -> None:
+        super().__init__(access)
         self.action = action
 
     def confirmation(
@@ -197,6 +222,10 @@ class Action(Page):
 class EntryAction(Action):
     """POST replay or purge of one entry."""
 
+    def __init__(self, access: Access, dead_letters: DeadLetters, action: str) -> None:
+        super().__init__(access, action)
+        self.dead_letters = dead_letters
+
     def on_post(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
         session, form = self.posted(req)
         back = f"/admin/dead-letters/{dead_letter_id}"
@@ -205,13 +234,13 @@ class EntryAction(Action):
         reason = form.get("reason") or None
         try:
             if self.action == "replay":
-                self.service.replay(
+                self.dead_letters.replay(
                     dead_letter_id, by=self.by(session), reason=reason, force=form.get("force") == "yes"
                 )
             else:
-                self.service.purge(dead_letter_id, by=self.by(session), reason=reason)
+                self.dead_letters.purge(dead_letter_id, by=self.by(session), reason=reason)
                 raise falcon.HTTPSeeOther("/admin?notice=" + quote(f"Dead letter {dead_letter_id} purged."))
-        except NotFound:
+        except DeadLetterNotFound:
             raise falcon.HTTPNotFound(
                 title="Not found", description=f"No dead letter {dead_letter_id}."
             ) from None
@@ -225,22 +254,26 @@ class EntryAction(Action):
 class GroupAction(Action):
     """POST replay or purge of every dead entry in one fingerprint group."""
 
+    def __init__(self, access: Access, batches: DeadLetterBatches, action: str) -> None:
+        super().__init__(access, action)
+        self.batches = batches
+
     def on_post(self, req: falcon.Request, resp: falcon.Response, fingerprint: str) -> None:
         session, form = self.posted(req)
         if not FINGERPRINT.fullmatch(fingerprint):
             raise falcon.HTTPNotFound(title="Not found", description="No such failure group.")
         where = Filter(fingerprint=fingerprint, state="dead")
-        matched = self.service.replay_many(where, by="", dry_run=True)["matched"]
+        matched = self.batches.replay_many(where, by="", dry_run=True)["matched"]
         if self.confirmation(
             req, resp, session, form, target=f"{matched} dead letters in group {fingerprint}", back="/admin"
         ):
             return
         reason = form.get("reason") or None
         if self.action == "replay":
-            done = self.service.replay_many(where, by=self.by(session), reason=reason)
+            done = self.batches.replay_many(where, by=self.by(session), reason=reason)
             notice = f"Replayed {done['replayed']} dead letters."
         else:
-            done = self.service.purge_many(where, by=self.by(session), reason=reason)
+            done = self.batches.purge_many(where, by=self.by(session), reason=reason)
             notice = f"Purged {done['purged']} dead letters."
         raise falcon.HTTPSeeOther("/admin?notice=" + quote(notice))
 
@@ -257,15 +290,38 @@ class Static:
         resp.data = (HERE / "static" / "admin.css").read_bytes()
 
 
-def admin_routes() -> list[tuple[str, Any]]:
+def access(deps: Deps) -> Access:
+    sessions = Sessions(deps.settings.admin_api_token.get_secret_value())
+    return Access(
+        sessions,
+        SessionStore(deps.redis, deps.settings.redis_namespace, sessions.lifetime),
+        deps.settings.max_body_bytes,
+        always_secure=deps.settings.app_env == "production",
+    )
+
+
+def admin_routes() -> list[tuple[str, Callable[[Deps], object]]]:
+    """The page's routes; each factory hands its view the services it calls."""
+
+    def dead_letters(d: Deps) -> DeadLetters:
+        return DeadLetters(d.units)
+
+    def batches(d: Deps) -> DeadLetterBatches:
+        return DeadLetterBatches(DeadLetters(d.units), d.now)
+
+    def dashboard(d: Deps) -> Dashboard:
+        operations = Operations(d.units, d.broker, d.settings, d.now)
+        return Dashboard(access(d), dead_letters(d), operations, PaymentIssues(d.units))
+
+    entry = "/admin/dead-letters/{dead_letter_id:int(min=1)}"
     return [
-        ("/admin", Dashboard),
-        ("/admin/login", Login),
-        ("/admin/logout", Logout),
-        ("/admin/static/admin.css", lambda deps: Static()),
-        ("/admin/dead-letters/{dead_letter_id:int(min=1)}", Entry),
-        ("/admin/dead-letters/{dead_letter_id:int(min=1)}/replay", lambda deps: EntryAction(deps, "replay")),
-        ("/admin/dead-letters/{dead_letter_id:int(min=1)}/purge", lambda deps: EntryAction(deps, "purge")),
-        ("/admin/groups/{fingerprint}/replay", lambda deps: GroupAction(deps, "replay")),
-        ("/admin/groups/{fingerprint}/purge", lambda deps: GroupAction(deps, "purge")),
+        ("/admin", dashboard),
+        ("/admin/login", lambda d: Login(access(d))),
+        ("/admin/logout", lambda d: Logout(access(d))),
+        ("/admin/static/admin.css", lambda d: Static()),
+        (entry, lambda d: Entry(access(d), dead_letters(d))),
+        (f"{entry}/replay", lambda d: EntryAction(access(d), dead_letters(d), "replay")),
+        (f"{entry}/purge", lambda d: EntryAction(access(d), dead_letters(d), "purge")),
+        ("/admin/groups/{fingerprint}/replay", lambda d: GroupAction(access(d), batches(d), "replay")),
+        ("/admin/groups/{fingerprint}/purge", lambda d: GroupAction(access(d), batches(d), "purge")),
     ]

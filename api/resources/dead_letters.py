@@ -9,11 +9,12 @@ from typing import Any
 import falcon
 from pydantic import ValidationError
 
-from api.errors import Problem, validation_problem
+from api.errors import validation_problem
 from api.schemas import BulkIn, DeadLetterFilterIn, ReplayIn
 from api.validation import field_errors, has_body, parse_body
-from core.dead_letters import AlreadyReplayed, DeadLetters, NotFound
-from db.queries.dead_letters import Filter
+from db.queries.dead_letters import FILTER_KEYS, Filter
+from services.dead_letter_batches import DeadLetterBatches
+from services.dead_letters import DeadLetters
 
 _OPERATOR = re.compile(r"^[\w.@:+-]{1,100}$")
 
@@ -30,6 +31,10 @@ def to_filter(data: dict[str, Any]) -> Filter:
     except ValidationError as error:
         raise validation_problem(field_errors(error)) from None
     return Filter(**parsed.model_dump())
+
+
+def query_filter(req: falcon.Request) -> Filter:
+    return to_filter({k: req.get_param(k) for k in FILTER_KEYS if req.get_param(k) is not None})
 
 
 def jsonable(entry: dict[str, Any]) -> dict[str, Any]:
@@ -51,74 +56,59 @@ class _Admin:
         return parse_body(req, model, self.max_body_bytes)
 
 
-class DeadLetterList(_Admin):
+class DeadLetterListResource(_Admin):
     """GET: newest first, filtered by actor, queue, exception_type, fingerprint, state, since, until;
     `limit` (1-500) and `before` (the last id of the previous page) paginate."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        keys = ("actor", "queue", "exception_type", "fingerprint", "state", "since", "until")
-        where = to_filter({k: req.get_param(k) for k in keys if req.get_param(k) is not None})
+        where = query_filter(req)
         limit = req.get_param_as_int("limit", min_value=1, max_value=500, default=50)
         before = req.get_param_as_int("before", min_value=1)
         page = self.service.page(where, limit=limit, before=before)
         resp.media = {"items": [jsonable(i) for i in page["items"]], "next_before": page["next_before"]}
 
 
-class DeadLetterGroups(_Admin):
+class DeadLetterGroupsResource(_Admin):
     """GET: counts grouped by fingerprint, the largest group first (same filters as the list)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        keys = ("actor", "queue", "exception_type", "fingerprint", "state", "since", "until")
-        where = to_filter({k: req.get_param(k) for k in keys if req.get_param(k) is not None})
-        resp.media = {"groups": [jsonable(g) for g in self.service.groups(where)]}
+        resp.media = {"groups": [jsonable(g) for g in self.service.groups(query_filter(req))]}
 
 
-class DeadLetterItem(_Admin):
+class DeadLetterResource(_Admin):
     """GET one with its traceback and replay history; DELETE purges it (audited)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
-        try:
-            entry = self.service.show(dead_letter_id)
-        except NotFound:
-            raise _missing(dead_letter_id) from None
+        entry = self.service.show(dead_letter_id)
         entry["history"] = [jsonable(h) for h in entry["history"]]
         resp.media = jsonable(entry)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
-        try:
-            self.service.purge(dead_letter_id, by=operator(req), reason=req.get_param("reason"))
-        except NotFound:
-            raise _missing(dead_letter_id) from None
+        self.service.purge(dead_letter_id, by=operator(req), reason=req.get_param("reason"))
         resp.media = {"purged": dead_letter_id}
 
 
-class DeadLetterReplay(_Admin):
+class DeadLetterReplayResource(_Admin):
     """POST `{"reason"?, "force"?}`: 202 with the new message id; 409 if already replayed."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, dead_letter_id: int) -> None:
         body = self._body(req, ReplayIn)
-        try:
-            message_id = self.service.replay(
-                dead_letter_id, by=operator(req), reason=body.reason, force=body.force
-            )
-        except NotFound:
-            raise _missing(dead_letter_id) from None
-        except AlreadyReplayed:
-            raise Problem(
-                409,
-                "already-replayed",
-                "Already replayed",
-                "This entry was replayed before; send force: true to replay it again.",
-            ) from None
+        message_id = self.service.replay(
+            dead_letter_id, by=operator(req), reason=body.reason, force=body.force
+        )
         resp.status = falcon.HTTP_202
         resp.media = {"dead_letter_id": dead_letter_id, "message_id": message_id}
 
 
-class DeadLetterBulk(_Admin):
+class DeadLetterBulkResource:
     """POST replay or purge for every entry matching `filter`; `dry_run` returns the count and a sample."""
 
-    def __init__(self, service: DeadLetters, max_body_bytes: int, action: str) -> None:
-        super().__init__(service, max_body_bytes)
+    auth = "admin"
+    rate_limit = "admin"
+
+    def __init__(self, service: DeadLetterBatches, max_body_bytes: int, action: str) -> None:
+        self.service = service
+        self.max_body_bytes = max_body_bytes
         self.action = action
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -142,7 +132,3 @@ class DeadLetterBulk(_Admin):
         if "sample" in result:
             result["sample"] = [jsonable(s) for s in result["sample"]]
         resp.media = result
-
-
-def _missing(dead_letter_id: int) -> Problem:
-    return Problem(404, "dead-letter-not-found", "Dead letter not found", f"No dead letter {dead_letter_id}.")

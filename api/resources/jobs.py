@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import falcon
 
-from api.deps import Deps
-from api.errors import Problem
 from core.catalog import JOBS
-from worker.messages import enqueue
+from services.jobs import Jobs
 
 
-class JobRun:
+class JobRunResource:
     """202 with the message id; 404 for a name that is not a recurring job."""
 
     auth = "cron"
     rate_limit = "cron"
 
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+    def __init__(self, jobs: Jobs) -> None:
+        self.jobs = jobs
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        if name not in JOBS:
-            raise Problem(
-                404,
-                "job-not-found",
-                "Job not found",
-                f"No recurring job {name!r}; known: {', '.join(sorted(JOBS))}.",
-            )
-        message = enqueue(self.deps.broker, name)
+        message_id = self.jobs.run_job(name)
         resp.status = falcon.HTTP_202
-        resp.media = {"job": name, "message_id": message.message_id, "queue": JOBS[name].queue}
+        resp.media = {"job": name, "message_id": message_id, "queue": JOBS[name].queue}

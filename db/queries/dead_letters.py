@@ -25,21 +25,25 @@ class Filter:
 
     def where(self) -> tuple[str, dict[str, Any]]:
         clauses, params = ["TRUE"], {}
-        for name in ("actor", "queue", "exception_type", "fingerprint", "state"):
+        for name in FILTER_KEYS:
             value = getattr(self, name)
-            if value is not None:
+            if value is None:
+                continue
+            if name == "since":
+                clauses.append("last_failed_at >= :since")
+            elif name == "until":
+                clauses.append("last_failed_at < :until")
+            else:
                 clauses.append(f"{name} = :{name}")
-                params[name] = value
-        if self.since is not None:
-            clauses.append("last_failed_at >= :since")
-            params["since"] = self.since
-        if self.until is not None:
-            clauses.append("last_failed_at < :until")
-            params["until"] = self.until
+            params[name] = value
         return " AND ".join(clauses), params
 
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name) is None for f in fields(self))
+        return all(getattr(self, name) is None for name in FILTER_KEYS)
+
+
+# The criteria by name, as the API's query parameters and the CLI's options call them.
+FILTER_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Filter))
 
 
 SUMMARY = (
@@ -205,6 +209,14 @@ def audit(
 
 def delete(session: Session, dead_letter_id: int) -> None:
     session.execute(text("DELETE FROM dead_letter WHERE id = :id"), {"id": dead_letter_id})
+
+
+def dead_per_queue(session: Session) -> dict[str, int]:
+    """Entries still `dead`, per queue."""
+    rows = session.execute(
+        text("SELECT queue, count(*) FROM dead_letter WHERE state = 'dead' GROUP BY queue")
+    )
+    return {queue: int(n) for queue, n in rows}
 
 
 def totals(session: Session) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from core.errors import PermanentError
 from db.engine import transaction
 from tests.conftest import ADMIN, auth
-from tests.support.dead_letters import insert_dead_letter
+from tests.support.dead_letters import dead_letter_service, insert_dead_letter
 from tests.support.waiting import wait_for
 
 A = {**auth(ADMIN), "X-Operator": "oncall@example.com"}
@@ -49,9 +49,10 @@ def flaky(broker, worker):
 
 @pytest.fixture(autouse=True)
 def _consume_tests_queue(broker, worker):
-    # A worker started before the queue existed needs a consumer for it.
-    if "tests" not in worker.consumers:
-        worker._add_consumer("tests")
+    # Declaring the queue is enough, even after the worker started: the worker adds a consumer for
+    # every queue declared on its broker (replays of the test entries land there).
+    broker.declare_queue("tests")
+    assert "tests" in worker.consumers
 
 
 def dead_letter(engine, token):
@@ -310,7 +311,6 @@ def test_dead_letters_left_in_redis_while_postgres_was_down_are_recovered(engine
 
 
 def test_a_replay_that_cannot_be_sent_is_undone(engine, settings):
-    from core.dead_letters import DeadLetters
     from db.queries import dead_letters as q
     from tests.conftest import make_settings
     from worker.broker import build_broker
@@ -318,7 +318,7 @@ def test_a_replay_that_cannot_be_sent_is_undone(engine, settings):
     entry_id = insert_dead_letter(engine, actor="tests.flaky", args=[uuid.uuid4().hex])
     redis_down = build_broker(make_settings(settings.database_url, "redis://127.0.0.1:1/0"))
     with pytest.raises(Exception):  # noqa: B017  (whatever the Redis client raises)
-        DeadLetters(engine, redis_down).replay(entry_id, by="test")
+        dead_letter_service(engine, redis_down).replay(entry_id, by="test")
     with transaction(engine) as s:
         row = q.get(s, entry_id)
         assert row["state"] == "dead" and row["replay_count"] == 0

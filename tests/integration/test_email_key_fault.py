@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
-from core.dead_letters import DeadLetters
 from core.email.client import ProviderKeyRejected, send_email
 from core.errors import PermanentError
 from db.engine import transaction
 from db.queries.outbox import add_email
 from tests.conftest import RESEND_KEY, make_settings
+from tests.support.dead_letters import dead_letter_service
 from tests.support.resend_server import ResendServer
 from tests.support.waiting import wait_for
 from worker.messages import send_email_message
@@ -99,7 +99,9 @@ def test_replaying_the_dead_letter_of_a_failed_email_sends_it_once(engine, broke
         entry is not None and row(engine, outbox_id).state == "failed" and not sent_with(resend_server, key)
     )
 
-    DeadLetters(engine, broker).replay(entry, by="oncall@example.com", reason="sender domain verified")
+    dead_letter_service(engine, broker).replay(
+        entry, by="oncall@example.com", reason="sender domain verified"
+    )
 
     sent = wait_for(
         lambda: (r := row(engine, outbox_id)).state == "sent" and r, timeout=30, what="replayed send"

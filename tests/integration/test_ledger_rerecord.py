@@ -7,10 +7,10 @@ import uuid
 import dramatiq
 import pytest
 
-from core.dead_letters import AlreadyReplayed, DeadLetters
 from db.engine import transaction
 from db.queries import dead_letters
-from tests.support.dead_letters import insert_dead_letter
+from services.dead_letters import AlreadyReplayed
+from tests.support.dead_letters import dead_letter_service, insert_dead_letter
 from worker.database import database
 from worker.ledger_recovery import sweep_redis_dead_letters
 
@@ -40,4 +40,4 @@ def test_a_replayed_entry_stays_replayed_when_its_message_is_recorded_again(engi
     assert row is not None
     assert (row["state"], row["replay_count"]) == ("replayed", 1)
     with pytest.raises(AlreadyReplayed):  # so it is not replayed a second time by accident
-        DeadLetters(engine, broker).replay(entry, by="oncall@example.com")
+        dead_letter_service(engine, broker).replay(entry, by="oncall@example.com")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from core.dead_letters import DeadLetters
 from core.settings import Settings
 from db.engine import make_engine, transaction
 from db.queries import outbox, webhooks
 from tests.conftest import RESEND_KEY
+from tests.support.dead_letters import dead_letter_service
 from tests.support.fresh_database import fresh_settings
 from tests.support.resend_server import ResendServer
 from tests.support.servers import Servers
@@ -162,7 +162,7 @@ def test_an_email_refused_for_its_key_dies_once_and_its_replay_sends_it_once(
             assert row.state == "pending" and "refused the API key (403" in row.last_error
 
             resend.api_key = RESEND_KEY  # the key is put right
-            DeadLetters(short_engine, broker).replay(entries[0]["id"], by="oncall@example.com")
+            dead_letter_service(short_engine, broker).replay(entries[0]["id"], by="oncall@example.com")
             wait_for(lambda: email_row(short_engine, outbox_id).state == "sent", timeout=30, what="replay")
             tick(broker, short_settings)
     finally:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 
+from core.messages import Outgoing
 from db.engine import make_engine, transaction
 from db.queries import dead_letters, outbox, stuck_intents, webhooks
+from db.unit_of_work import UnitsOfWork
+from services.dead_letters import DeadLetters
+from services.reconcile import Reconciler
 from tests.support.dead_letters import insert_dead_letter
 from tests.support.fresh_database import fresh_settings
 from tests.support.servers import Servers
@@ -27,6 +31,10 @@ def db(servers: Servers) -> Iterator[Engine]:
         engine = make_engine(settings)
         yield engine
         engine.dispose()
+
+
+def sends_nothing(message: Outgoing) -> str:
+    raise AssertionError(f"a purge sends nothing ({message.actor_name})")
 
 
 def now_of(engine: Engine) -> datetime:
@@ -113,12 +121,10 @@ def test_pending_emails_follow_the_same_rule_and_failed_ones_are_left_alone(db):
 
 def test_purging_a_dead_letter_closes_its_intent_for_good(db):
     """Found by review: the purge removed the only thing that held the reconciler back."""
-    from core.dead_letters import DeadLetters
-
     t0 = now_of(db)
     row_id = event(db, age=timedelta(days=1))
     entry = insert_dead_letter(db, queue="webhooks", actor=WEBHOOK, args=[row_id])
-    DeadLetters(db, broker=None).purge(entry, by="oncall", reason="drop it")  # type: ignore[arg-type]
+    DeadLetters(UnitsOfWork(db, sends_nothing)).purge(entry, by="oncall", reason="drop it")
     assert row_id not in claim(db, webhooks.STUCK, WEBHOOK, t0 + timedelta(days=30))
     with transaction(db) as session:
         state, note = session.execute(
@@ -135,4 +141,31 @@ def test_an_intent_whose_first_send_failed_is_sent_after_the_grace_alone(db):
     with transaction(db) as session:
         stuck_intents.mark_unsent(session, webhooks.STUCK, [row_id])
     assert row_id in claim(db, webhooks.STUCK, WEBHOOK, t0)
+    assert row_id not in claim(db, webhooks.STUCK, WEBHOOK, t0 + timedelta(seconds=1))  # now sent
+
+
+def reconciler(engine: Engine, send: Callable[[Outgoing], str], at: datetime) -> Reconciler:
+    spans = {WEBHOOK: WAIT - GRACE, EMAIL: WAIT - GRACE}
+    return Reconciler(UnitsOfWork(engine, send), lambda: at, GRACE, spans, lambda: 0)
+
+
+def test_the_reconciler_sends_each_claim_after_commit_and_releases_what_it_could_not_send(db):
+    """Last in the module: a run claims every due row of this database."""
+    t0 = now_of(db)
+    row_id = event(db, age=timedelta(days=1))
+
+    def broker_down(message: Outgoing) -> str:
+        raise ConnectionError("redis is down")
+
+    with pytest.raises(ConnectionError):
+        reconciler(db, broker_down, t0).reconcile_stuck_intents()
+    sent: list[Outgoing] = []
+
+    def broker_up(message: Outgoing) -> str:
+        sent.append(message)
+        return uuid.uuid4().hex
+
+    done = reconciler(db, broker_up, t0).reconcile_stuck_intents()  # released: due again at once
+    assert Outgoing(WEBHOOK, "webhooks", (row_id,)) in sent
+    assert done["webhook_events"] == len([m for m in sent if m.actor_name == WEBHOOK])
     assert row_id not in claim(db, webhooks.STUCK, WEBHOOK, t0 + timedelta(seconds=1))  # now sent

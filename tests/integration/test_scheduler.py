@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from core.schedule_table import Schedule
 from db.engine import transaction
 from schedules.runner import build_scheduler, fire
-from schedules.table import Schedule
 from tests.conftest import make_settings
 from worker.broker import build_broker
 

@@ -6,10 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import dramatiq
 from sqlalchemy import Engine
 
 from db.engine import transaction
 from db.queries import dead_letters
+from db.unit_of_work import UnitsOfWork
+from services.dead_letters import DeadLetters
+from worker.messages import BrokerSender
 
 
 def insert_dead_letter(engine: Engine, **overrides: Any) -> int:
@@ -34,3 +38,8 @@ def insert_dead_letter(engine: Engine, **overrides: Any) -> int:
     entry.update(overrides)
     with transaction(engine) as session:
         return dead_letters.record(session, entry)
+
+
+def dead_letter_service(engine: Engine, broker: dramatiq.Broker) -> DeadLetters:
+    """The service as the web and the CLI build it: replays sent on `broker` after commit."""
+    return DeadLetters(UnitsOfWork(engine, BrokerSender(broker)))

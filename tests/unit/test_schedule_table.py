@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from schedules.table import Schedule, schedule_table
+from core.schedule_table import Schedule, schedule_table
 from tests.unit.test_settings import settings
 
 

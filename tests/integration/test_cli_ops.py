@@ -65,3 +65,10 @@ def test_queues_prints_the_table(cli):
     assert code == 0
     assert out.out.splitlines()[0].split()[:4] == ["queue", "ready", "delayed", "in_flight"]
     assert any(line.startswith("webhooks") for line in out.out.splitlines())
+
+
+def test_unknown_entries_and_jobs_are_the_services_not_found_errors(cli):
+    code, out = cli("dlq", "show", "999999999")
+    assert code == 3 and out.err.strip() == "backroom: No dead letter 999999999."
+    code, out = cli("jobs", "run", "no-such-job")
+    assert code == 3 and "No recurring job 'no-such-job'; known: " in out.err

@@ -27,10 +27,10 @@ from api.resources.health import Health, Metrics, OpenApi, Ready
 from api.resources.jobs import JobRunResource
 from api.resources.operations import QueuesResource, SchedulesResource
 from api.resources.orders import CheckoutOrderResource, OrderCancelResource, OrderResource
-from api.resources.payments import AdminPayments
+from api.resources.payments import AdminPaymentsResource
 from api.resources.products import ProductResource
 from api.resources.reservations import ReservationResource
-from api.resources.webhooks import Webhook
+from api.resources.webhooks import WebhookResource
 from core.clock import utcnow
 from core.errors import BackroomError
 from core.logging import announce, configure_logging
@@ -42,8 +42,10 @@ from services.dead_letters import DeadLetters
 from services.jobs import Jobs
 from services.operations import Operations
 from services.orders import Orders
+from services.payments import PaymentIssues
 from services.products import Products
 from services.reservations import Reservations
+from services.webhooks import Webhooks
 from worker.broker import build_broker
 from worker.messages import BrokerSender
 
@@ -62,7 +64,12 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
         lambda d: ReservationResource(Reservations(d.units, d.settings, d.now), d.settings.max_body_bytes),
     ),
     ("/v1/jobs/{name}/run", lambda d: JobRunResource(Jobs(BrokerSender(d.broker)))),
-    ("/v1/webhooks/{provider}", Webhook),
+    (
+        "/v1/webhooks/{provider}",
+        lambda d: WebhookResource(
+            Webhooks(d.units, d.settings, d.now), RateLimit(d.settings, d.redis), d.settings.max_body_bytes
+        ),
+    ),
     ("/v1/orders/{order_id}", lambda d: OrderResource(Orders(d.units))),
     ("/v1/orders/{order_id}/cancel", lambda d: OrderCancelResource(Orders(d.units))),
     ("/v1/checkouts/{checkout_id}/order", lambda d: CheckoutOrderResource(Orders(d.units))),
@@ -90,7 +97,7 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
         "/v1/admin/dead-letters/{dead_letter_id:int(min=1)}/replay",
         lambda d: DeadLetterReplayResource(DeadLetters(d.units), d.settings.max_body_bytes),
     ),
-    ("/v1/admin/payments", AdminPayments),
+    ("/v1/admin/payments", lambda d: AdminPaymentsResource(PaymentIssues(d.units))),
     ("/v1/admin/queues", lambda d: QueuesResource(operations(d))),
     ("/v1/admin/schedules", lambda d: SchedulesResource(operations(d))),
 ]

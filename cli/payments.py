@@ -1,4 +1,4 @@
-"""`backroom payments list`: the payments a person must look at, read straight from the database."""
+"""`backroom payments list`: the payments a person must look at (services/payments.PaymentIssues)."""
 
 from __future__ import annotations
 
@@ -61,16 +61,21 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def run_payments(args: argparse.Namespace) -> int:
-    from api.resources.payments import payment_issues
+    # Imported here, as every command does, so `backroom --help` stays fast.
     from core.logging import configure_logging
     from core.settings import load_settings
     from db.engine import make_engine
+    from db.unit_of_work import UnitsOfWork
+    from services.payments import PaymentIssues
+    from worker.broker import build_broker
+    from worker.messages import BrokerSender
 
     settings = load_settings()
     configure_logging(settings)  # logs to stderr; stdout carries the command's output
     engine = make_engine(settings)
+    issues = PaymentIssues(UnitsOfWork(engine, BrokerSender(build_broker(settings))))
     try:
-        rows = payment_issues(engine, args.state, limit=args.limit)
+        rows = issues.payments_needing_attention(args.state, limit=args.limit)
     finally:
         engine.dispose()
     if args.json:

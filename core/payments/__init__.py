@@ -12,7 +12,6 @@ from datetime import datetime
 from core.payments.events import KINDS, PayloadError, ProviderEvent, event_key, parse_event
 from core.payments.signatures import (
     SignatureError,
-    split_secrets,
     verify_paystack,
     verify_razorpay,
     verify_stripe,
@@ -29,7 +28,6 @@ __all__ = [
     "SignatureError",
     "event_key",
     "parse_event",
-    "split_secrets",
     "verify",
     "verify_paystack",
     "verify_razorpay",

@@ -32,11 +32,6 @@ class SignatureError(Exception):
         self.reason = reason
 
 
-def split_secrets(value: str) -> list[str]:
-    """The secrets in a comma-separated setting, stripped, blanks dropped ("a, b," -> ["a", "b"])."""
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
 def usable_secrets(secrets: Sequence[str]) -> list[str]:
     """The non-blank secrets; `ValueError` if none is left (or a bare string was passed)."""
     if isinstance(secrets, str):

@@ -96,3 +96,14 @@ def live_reserved_total(session: Session, now: datetime) -> int:
             text(f"SELECT COALESCE(SUM(quantity), 0) FROM reservation WHERE {LIVE}"), {"now": now}
         ).scalar_one()
     )
+
+
+def product_names(session: Session, skus: list[str]) -> dict[str, str]:
+    """The catalogue name of each of `skus` that has a product row."""
+    rows = session.execute(
+        text("SELECT sku, name FROM product WHERE sku IN :skus").bindparams(
+            bindparam("skus", expanding=True)
+        ),
+        {"skus": skus},
+    )
+    return {str(r.sku): str(r.name) for r in rows}

@@ -3,16 +3,53 @@ applied whichever commits first (found by review: each used to miss the other's 
 
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
-from sqlmodel import Session
 
 from core.clock import utcnow
+from core.messages import Outgoing
 from db.engine import transaction
 from db.queries.webhooks import store_event
-from jobs.payment_effects import process_event
+from db.unit_of_work import UnitOfWork, UnitsOfWork
+from services.payments import Payments
 from tests.support.payloads import body
 from tests.support.waiting import wait_for
+
+
+def kept(message: Outgoing) -> str:
+    return "not-sent"  # the emails the events decide are not what this test is about
+
+
+@dataclass(frozen=True)
+class HeldOpen(UnitsOfWork):
+    """Units of work that hold their transaction open, its work done, until `release` is set:
+    a worker thread caught mid-way. `holding` is set once it waits."""
+
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    @contextmanager
+    def begin(self) -> Iterator[UnitOfWork]:
+        with super().begin() as uow:
+            yield uow
+            self.holding.set()
+            self.release.wait(timeout=30)
+
+
+@dataclass(frozen=True)
+class Recorded(UnitsOfWork):
+    """Units of work that note their backend's pid, to see it wait on a lock."""
+
+    pids: list[int] = field(default_factory=list)
+
+    @contextmanager
+    def begin(self) -> Iterator[UnitOfWork]:
+        with super().begin() as uow:
+            self.pids.append(uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            yield uow
 
 
 def stored(engine, provider, kind, checkout, payment):
@@ -42,23 +79,26 @@ def test_a_refund_racing_its_payment_is_applied_to_the_order(shop, engine, setti
     refund_row = stored(engine, "paystack", "refunded", checkout, payment)
     payment_row = stored(engine, "paystack", "succeeded", checkout, payment)
 
-    refund = Session(engine)  # the refund's transaction stays open, as in a worker thread mid-way
-    process_event(refund, refund_row, now=utcnow(), settings=settings)
-    paid = {}
-
-    def pay():
-        with transaction(engine) as session:
-            paid["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
-            process_event(session, payment_row, now=utcnow(), settings=settings)
-
-    payer = threading.Thread(target=pay)
+    # The refund's transaction stays open, as in a worker thread mid-way.
+    held = HeldOpen(engine, kept)
+    refunder = threading.Thread(
+        target=Payments(held, settings, utcnow).apply_webhook_event, args=(refund_row,)
+    )
+    refunder.start()
+    assert held.holding.wait(timeout=30), "the refund was applied"
+    recorded = Recorded(engine, kept)
+    payer = threading.Thread(
+        target=Payments(recorded, settings, utcnow).apply_webhook_event, args=(payment_row,)
+    )
     payer.start()
     try:
         # The payment must wait for the refund's transaction, not run past its unseen row.
-        wait_for(lambda: "pid" in paid and backend_waits_on_a_lock(engine, paid["pid"]), what="payment waits")
+        wait_for(
+            lambda: recorded.pids and backend_waits_on_a_lock(engine, recorded.pids[0]), what="payment waits"
+        )
     finally:
-        refund.commit()
-        refund.close()
+        held.release.set()
+        refunder.join(timeout=30)
         payer.join(timeout=30)
     order = shop.order(checkout).json
     assert order["state"] == "refunded" and order["stock_deducted"] is False

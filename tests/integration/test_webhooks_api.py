@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from api.app import create_app
 from db.engine import transaction
+from db.queries.webhooks import close_received
 from tests.conftest import make_settings
 from tests.support.payloads import SECRETS, body, signed
 
@@ -162,3 +163,21 @@ def test_a_signed_payload_postgres_cannot_store_is_400_not_a_retry_loop(client, 
         {**sign_paystack(raw, SECRETS["paystack"]), "Content-Type": "application/json"},
     )
     assert answer.status_code == 400 and answer.json["type"].endswith("/invalid-payload")
+
+
+def test_an_event_whose_message_cannot_be_sent_is_stored_and_marked_unsent(settings, engine):
+    broker_down = make_settings(settings.database_url, "redis://127.0.0.1:1/0")
+    client = falcon.testing.TestClient(create_app(broker_down, engine=engine))
+    marker, payload = _payload("paystack")
+    raw, headers = signed("paystack", payload)
+    answer = _post(client, "paystack", raw, headers)
+    assert answer.status_code == 200 and answer.json == {"received": True, "duplicate": False}
+    [(row_id, _, state)] = _rows(engine, "paystack", marker)
+    with transaction(engine) as session:
+        unsent = session.execute(
+            text("SELECT last_enqueued_at = '-infinity' FROM webhook_event WHERE id = :id"), {"id": row_id}
+        ).scalar_one()
+    # Stored is what counts; the reconciler sends it after its grace, not after a retry span.
+    assert state == "received" and unsent is True
+    with transaction(engine) as session:  # the tests share a database: leave nothing for a reconciler
+        close_received(session, row_id, "test done")

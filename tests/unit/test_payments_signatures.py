@@ -17,13 +17,13 @@ import stripe
 from core.payments import (
     PROVIDERS,
     SignatureError,
-    split_secrets,
     verify,
     verify_paystack,
     verify_razorpay,
     verify_standard,
     verify_stripe,
 )
+from core.settings import split_list
 from tests.support.signing import sign_paystack, sign_razorpay, sign_standard, sign_stripe
 
 STRIPE_SECRET = "whsec_5Hn7cYq1kL0e9XfW3bT2rA8uJ6dM4pZs"
@@ -337,9 +337,9 @@ def test_bad_standard_secret_and_naive_now_are_configuration_errors():
         verify_standard(BODY, headers, [STANDARD_SECRET], now=NOW.replace(tzinfo=None), tolerance=300)
 
 
-def test_split_secrets_reads_a_comma_separated_setting():
-    assert split_secrets(" whsec_a, whsec_b ,,") == ["whsec_a", "whsec_b"]
-    assert split_secrets("") == []
+def test_split_list_reads_a_comma_separated_secret_setting():
+    assert split_list(" whsec_a, whsec_b ,,") == ["whsec_a", "whsec_b"]
+    assert split_list("") == []
 
 
 def test_verify_dispatches_by_provider():

@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from core.payments import ProviderEvent
 from core.rules.money import major_units
 from core.settings import Settings
 from db.queries import outbox
+from db.queries.products import product_names
 
 
 def confirmation(
     session: Session, order_id: str, checkout: Any, items: dict[str, int], event: ProviderEvent
 ) -> list[int]:
-    names = dict(
-        session.execute(
-            text("SELECT sku, name FROM product WHERE sku IN :skus").bindparams(
-                bindparam("skus", expanding=True)
-            ),
-            {"skus": list(items)},
-        ).all()
-    )
+    names = product_names(session, list(items))
     currency = (event.currency or checkout.currency or "USD").upper()
     context = {
         "order_id": order_id,

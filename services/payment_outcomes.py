@@ -1,12 +1,6 @@
-"""What a verified payment event does, in one transaction: the webhooks family's use case.
-
-Called by the `webhooks.process` actor with an open session; returns the outbox ids whose
-emails must be sent once the transaction has committed.
-
-A successful payment is never dropped: it becomes a paid order, an order that needs
-attention (underpaid, wrong currency, or its stock went to others), or an unmatched payment
-(no checkout, an unknown one, or a checkout another payment already paid). The last two
-alert an operator and are listed at /v1/admin/payments.
+"""What a payment does to its checkout, in the caller's transaction: a paid order, an order that
+needs attention, a released reservation, or an unmatched payment (services/payments.py decides
+which). Each returns the event's `Outcome`, with the outbox ids of the emails it decided.
 """
 
 from __future__ import annotations
@@ -17,17 +11,17 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.payments import PayloadError, ProviderEvent, parse_event
+from core.payments import ProviderEvent
 from core.rules import orders as rules
 from core.rules.money import describe, shortfall
 from core.rules.stock import find_shortages
 from core.settings import Settings
 from db.queries import orders as q
-from db.queries import payments, webhooks
+from db.queries import payments
 from db.queries.products import change_stock, lock_products
 from db.queries.stock import held_by_others
-from jobs import payment_notices as notices
-from jobs.refund_effects import apply_refunds, record_refund
+from services import payment_notices as notices
+from services.refunds import apply_refunds
 
 
 @dataclass
@@ -38,66 +32,15 @@ class Outcome:
     emails: list[int] = field(default_factory=list)
 
 
-def process_event(session: Session, row_id: int, *, now: datetime, settings: Settings) -> list[int]:
-    """Apply one stored event exactly once; a settled event is left alone."""
-    row = webhooks.lock_event(session, row_id)
-    if row is None or row.state != "received":
-        return []
-    try:
-        event = parse_event(row.provider, row.payload, row.headers)
-    except PayloadError as error:
-        outcome = Outcome("ignored", f"invalid payload: {error}")
-    else:
-        outcome = _apply(session, row_id, event, now, settings)
-    webhooks.settle_event(
-        session, row_id, state=outcome.state, note=outcome.note, order_id=outcome.order_id, now=now
-    )
-    return outcome.emails
-
-
-def _apply(session: Session, row_id: int, event: ProviderEvent, now: datetime, settings: Settings) -> Outcome:
-    if event.kind == "other":
-        return Outcome("ignored", f"{event.raw_type} is stored, not acted on")
-    if event.payment_id is not None and event.kind in ("payment_succeeded", "refunded"):
-        # Taken before any other row lock, in both paths, so the two never deadlock.
-        payments.lock_payment(session, event.provider, event.payment_id)
-    if event.kind == "refunded":
-        return Outcome(*record_refund(session, event))
-    if event.checkout_id is None:
-        if event.kind == "payment_failed":
-            return Outcome("ignored", "the failed payment names no checkout_id")
-        return _unmatched(session, row_id, event, settings, "the payment names no checkout_id")
-    checkout = q.lock_checkout(session, event.checkout_id)
-    if checkout is None:
-        if event.kind == "payment_failed":
-            return Outcome("ignored", f"unknown checkout {event.checkout_id!r}")
-        return _unmatched(session, row_id, event, settings, f"no checkout {event.checkout_id!r}")
-    existing = q.find_order(session, checkout_id=event.checkout_id)
-    if event.kind == "payment_failed":
-        return _failed(session, event, checkout, existing, now)
-    action = rules.on_payment_succeeded(
-        existing.payment_id if existing else None, existing is not None, event.payment_id
-    )
-    if action == "same_payment":
-        assert existing is not None
-        return Outcome("ignored", "this payment already made the checkout's order", existing.order_id)
-    if action == "another_payment":
-        assert existing is not None
-        reason = (
-            f"checkout {event.checkout_id!r} was already paid by {existing.payment_id} "
-            f"(order {existing.order_id}): refund this payment"
-        )
-        return _unmatched(session, row_id, event, settings, reason)
-    return _create_order(session, row_id, event, checkout, now, settings)
-
-
-def _create_order(
+def create_order(
     session: Session, row_id: int, event: ProviderEvent, checkout: Any, now: datetime, settings: Settings
 ) -> Outcome:
     checkout_id = checkout.checkout_id
     items, holds = rules.items_to_buy(q.checkout_holds(session, checkout_id))
     if not items:
-        return _unmatched(session, row_id, event, settings, f"checkout {checkout_id!r} never held anything")
+        return keep_unmatched(
+            session, row_id, event, settings, f"checkout {checkout_id!r} never held anything"
+        )
     active = [h.id for h in holds if h.state == "active"]
     values: dict[str, Any] = {"provider": event.provider, "payment_id": event.payment_id}
     values |= {"amount": event.amount, "currency": event.currency}
@@ -138,7 +81,7 @@ def _create_order(
     return Outcome("processed", refund_note or note, order_id, emails)
 
 
-def _failed(
+def release_failed(
     session: Session, event: ProviderEvent, checkout: Any, existing: q.OrderRow | None, now: datetime
 ) -> Outcome:
     if rules.on_payment_failed(existing.state if existing else None) == "keep_order":
@@ -150,7 +93,7 @@ def _failed(
     return Outcome("processed", "reservation released", None, emails)
 
 
-def _unmatched(
+def keep_unmatched(
     session: Session, row_id: int, event: ProviderEvent, settings: Settings, reason: str
 ) -> Outcome:
     """Keep a successful payment that made no order, and tell an operator once."""

@@ -12,14 +12,10 @@ from typing import Any
 
 import falcon
 from pydantic import ValidationError
-from sqlalchemy import Engine
 
 from api.errors import validation_problem
 from api.schemas import PaymentIssuesQueryIn
 from api.validation import field_errors
-from core.messages import Outgoing
-from db.queries.payments import AttentionState
-from db.unit_of_work import UnitsOfWork
 from services.payments import PaymentIssues
 
 QUERY_KEYS = ("state", "limit", "offset")
@@ -51,16 +47,3 @@ class AdminPaymentsResource:
             "items": rows[: query.limit],
             "next_offset": query.offset + query.limit if more else None,
         }
-
-
-def _sends_nothing(message: Outgoing) -> str:
-    raise RuntimeError(f"listing payments sends no message ({message.actor_name})")
-
-
-def payment_issues(
-    engine: Engine, state: AttentionState | None = None, *, limit: int = 100, offset: int = 0
-) -> list[dict[str, Any]]:
-    """For api/admin_page/views.py until its factory hands it a `PaymentIssues` (that module is
-    the /admin page's to change): the same rows through the same service."""
-    issues = PaymentIssues(UnitsOfWork(engine, _sends_nothing))
-    return issues.payments_needing_attention(state, limit, offset)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 # Top-level packages that are "our code" for a fingerprint's origin frame.
-OUR_PACKAGES = ("api", "worker", "jobs", "schedules", "db", "core")
+OUR_PACKAGES = ("api", "cli", "worker", "jobs", "services", "schedules", "db", "core")
 # Options that belong to one delivery, not to the job: a replay starts without them.
 DELIVERY_OPTIONS = frozenset(
     {

@@ -1,34 +1,38 @@
-"""The schedule table: which recurring job fires how often. Pure values, no IO."""
+"""The schedule table: each recurring job's trigger, grace and misfire policy, from its default
+and the environment (`SCHEDULE_<JOB>`, `_GRACE`, `_MISFIRE`). Pure values, no IO."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
+from core.rules.schedules import ScheduledJob, parse_duration, parse_trigger
 from core.settings import Settings
+from core.settings_schedules import SCHEDULED_JOBS, parse_misfire
 
 
-@dataclass(frozen=True)
-class Schedule:
-    job: str
-    every_seconds: int
-    offset_seconds: int = 0
-
-    def slot(self, now: datetime) -> datetime:
-        """The start of the period `now` falls in; two schedulers firing late agree on it."""
-        epoch = int(now.timestamp())
-        start = (epoch - self.offset_seconds) // self.every_seconds * self.every_seconds + self.offset_seconds
-        return datetime.fromtimestamp(start, UTC)
-
-    def anchor(self) -> datetime:
-        """First fire time, aligned to the slot grid."""
-        return datetime.fromtimestamp(self.offset_seconds, UTC)
+def default_triggers(settings: Settings) -> dict[str, str]:
+    """The design's defaults; the job families still to come add their rows here."""
+    return {
+        "stock-cleanup": f"{settings.stock_cleanup_interval_minutes}m",
+        "reconcile": "1m",
+        "dead-letter-retention": "0 3 * * *",  # daily at 03:00 in SCHEDULE_TIMEZONE
+    }
 
 
-def schedule_table(settings: Settings) -> list[Schedule]:
-    """Recurring jobs that exist so far (later job families add their rows)."""
-    return [
-        Schedule("stock-cleanup", settings.stock_cleanup_interval_minutes * 60),
-        Schedule("reconcile", 60),
-        Schedule("dead-letter-retention", 86400, offset_seconds=3 * 3600),  # daily at 03:00 UTC
-    ]
+def schedule_table(settings: Settings) -> list[ScheduledJob]:
+    """Every recurring job the scheduler fires, in a stable order. Settings validated every
+    value at start, so parsing here cannot fail."""
+    defaults = default_triggers(settings)
+    table = []
+    for job in SCHEDULED_JOBS:
+        spec = settings.schedule_override(job) or defaults[job]
+        grace = settings.schedule_override(job, "_GRACE")
+        policy, maximum = parse_misfire(settings.schedule_override(job, "_MISFIRE") or "fire_once")
+        table.append(
+            ScheduledJob(
+                job=job,
+                trigger=parse_trigger(spec, settings.schedule_timezone),
+                grace=parse_duration(grace) if grace else None,
+                misfire=policy,  # type: ignore[arg-type]  # parse_misfire checked it
+                catch_up_max=maximum,
+            )
+        )
+    return table

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 import dramatiq
 
-from core.catalog import JOBS, queues
+from core.catalog import queues
 from core.schedule_table import schedule_table
 from core.settings import Settings
 from db.queries.dead_letters import dead_per_queue
-from db.queries.schedules import recent_runs
 from db.unit_of_work import UnitsOfWork
+from services.schedule_watch import ScheduleWatch
 from worker.queue_stats import queue_stats
 
 
@@ -37,24 +38,15 @@ class Operations:
         return rows
 
     def schedule_rows(self) -> list[dict[str, object]]:
-        """Each recurring job: its trigger, next run, whether paused, and its last ten runs."""
-        now = self.now()
-        rows = []
-        with self.units.begin() as uow:
-            for schedule in schedule_table(self.settings):
-                runs = recent_runs(uow.session, schedule.job, limit=10)
-                next_run = schedule.slot(now) + timedelta(seconds=schedule.every_seconds)
-                rows.append(
-                    {
-                        "job": schedule.job,
-                        "queue": JOBS[schedule.job].queue,
-                        "trigger": f"every {schedule.every_seconds} s",
-                        "next_run": next_run.isoformat(),
-                        "paused": False,
-                        "recent_runs": [
-                            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in run.items()}
-                            for run in runs
-                        ],
-                    }
-                )
-        return rows
+        """Each recurring job: trigger, pause, next run, last success, overdue, recent runs."""
+        watch = ScheduleWatch(self.units, self.settings, self.now, schedule_table(self.settings))
+        return [_iso(row) for row in watch.overview()]
+
+
+def _iso(value: Any) -> Any:
+    """Times as ISO 8601 strings, for JSON and templates alike."""
+    if isinstance(value, dict):
+        return {key: _iso(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_iso(item) for item in value]
+    return value.isoformat() if isinstance(value, datetime) else value

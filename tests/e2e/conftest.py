@@ -55,7 +55,9 @@ def start_process(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[byt
     started: list[subprocess.Popen[bytes]] = []
 
     def start(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115
+        # One file per process: two schedulers must not write over each other's log.
+        log_path = tmp_path / f"{name}-{len(started)}.log"
+        log = open(log_path, "wb")  # noqa: SIM115
         process = subprocess.Popen(
             ["/bin/sh", "-c", f"exec {procfile_command(name)}"],
             cwd=ROOT,
@@ -64,7 +66,7 @@ def start_process(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[byt
             stderr=log,
             start_new_session=True,
         )
-        process.log_path = tmp_path / f"{name}.log"  # type: ignore[attr-defined]
+        process.log_path = log_path  # type: ignore[attr-defined]
         started.append(process)
         return process
 

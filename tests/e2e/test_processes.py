@@ -106,8 +106,11 @@ def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(fresh_s
         wait_for(lambda: _state(engine, checkout) == "expired", timeout=60, what="scheduled cleanup to run")
         # Both caught up on the current slot at start; exactly one of them won it.
         wait_for(lambda: logs().count(b"scheduler.start") == 2, timeout=30, what="both schedulers up")
-        wait_for(lambda: b"schedule.slot_taken" in logs(), timeout=30, what="the loser to skip the slot")
+        wait_for(lambda: logs().count(b"Scheduler started") == 2, timeout=30, what="both ticking")
         assert first.poll() is None and second.poll() is None
+        fired = [
+            line for line in logs().splitlines() if b"schedule.fired" in line and b"job=stock-cleanup" in line
+        ]
         with transaction(engine) as s:
             runs = s.execute(
                 text(
@@ -116,6 +119,7 @@ def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(fresh_s
                 )
             ).one()
         assert runs[0] >= 1 and runs[0] == runs[1]
+        assert len(fired) == runs[0]  # each slot fired by one of the two schedulers, never both
     except AssertionError as error:
         tail = (logs() + worker.log_path.read_bytes()).decode(errors="replace")[-6000:]
         raise AssertionError(f"{error}\n--- scheduler and worker logs ---\n{tail}") from None

@@ -1,40 +1,53 @@
-from datetime import UTC, datetime
+"""The schedule table: the design's defaults, overrides from the environment, and the catalog."""
 
-from core.schedule_table import Schedule, schedule_table
-from tests.unit.test_settings import settings
+from datetime import timedelta
+
+from core.catalog import JOBS
+from core.schedule_table import schedule_table
+from core.settings import Settings
 
 
-def test_slot_is_the_start_of_the_period():
-    every_5 = Schedule("x", 300)
-    assert every_5.slot(datetime(2026, 1, 1, 10, 7, 59, tzinfo=UTC)) == datetime(
-        2026, 1, 1, 10, 5, tzinfo=UTC
+def settings(**values):
+    return Settings(
+        _env_file=None, database_url="postgresql://u@h/db", redis_url="redis://h:6379/0", **values
     )
-    assert every_5.slot(datetime(2026, 1, 1, 10, 5, 0, tzinfo=UTC)) == datetime(2026, 1, 1, 10, 5, tzinfo=UTC)
 
 
-def test_two_late_schedulers_agree_on_the_slot():
-    hourly = Schedule("x", 3600)
-    a = hourly.slot(datetime(2026, 1, 1, 10, 0, 1, tzinfo=UTC))
-    b = hourly.slot(datetime(2026, 1, 1, 10, 0, 40, tzinfo=UTC))
-    assert a == b == datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+def test_defaults_follow_the_design():
+    table = {s.job: s for s in schedule_table(settings())}
+    assert table["stock-cleanup"].trigger.describe() == "every 5m"
+    assert table["reconcile"].trigger.describe() == "every 1m"
+    assert table["dead-letter-retention"].trigger.describe() == "cron 0 3 * * * (UTC)"
+    assert all(s.misfire == "fire_once" and s.grace is None for s in table.values())
 
 
-def test_offset_moves_the_grid():
-    daily_at_3 = Schedule("x", 86400, 3 * 3600)
-    assert daily_at_3.slot(datetime(2026, 1, 2, 2, 0, tzinfo=UTC)) == datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
-    assert daily_at_3.anchor().hour == 3
-
-
-def test_stock_cleanup_interval_comes_from_settings():
-    table = {s.job: s for s in schedule_table(settings(stock_cleanup_interval_minutes=7))}
-    assert table["stock-cleanup"].every_seconds == 420
+def test_the_stock_cleanup_interval_and_every_override_come_from_settings():
+    table = {
+        s.job: s
+        for s in schedule_table(
+            settings(
+                stock_cleanup_interval_minutes=7,
+                schedule_timezone="Europe/Berlin",
+                schedule_dead_letter_retention="30 2 * * *",
+                schedule_reconcile_grace="3m",
+                schedule_reconcile_misfire="catch_up:4",
+            )
+        )
+    }
+    assert table["stock-cleanup"].trigger.describe() == "every 7m"
+    assert table["dead-letter-retention"].trigger.describe() == "cron 30 2 * * * (Europe/Berlin)"
+    assert (table["reconcile"].grace, table["reconcile"].misfire, table["reconcile"].catch_up_max) == (
+        timedelta(minutes=3),
+        "catch_up",
+        4,
+    )
 
 
 def test_every_scheduled_job_is_in_the_catalog_and_every_actor_module_declares_it():
     import ast
     from pathlib import Path
 
-    from core.catalog import EMAIL_ACTOR, JOBS, WEBHOOK_ACTOR
+    from core.catalog import EMAIL_ACTOR, WEBHOOK_ACTOR
     from jobs import ACTOR_MODULES
 
     assert {s.job for s in schedule_table(settings())} <= set(JOBS)

@@ -17,6 +17,7 @@ from db.queries import outbox
 from db.queries import schedule_runs as runs
 from db.queries import schedule_state as state
 from db.unit_of_work import UnitOfWork, UnitsOfWork
+from services.unsent import mark_unsent_if_unsent
 
 log = get_logger("backroom.schedules")
 
@@ -84,7 +85,8 @@ class ScheduleWatch:
             },
         )
         if email_id is not None:
-            uow.send_after_commit(*EMAIL_ACTOR, email_id)
+            unsent = mark_unsent_if_unsent(self.units, outbox.STUCK, email_id)
+            uow.send_after_commit(*EMAIL_ACTOR, email_id, if_unsent=unsent)
 
     def overview(self, recent: int = 10) -> list[dict[str, Any]]:
         """Per job: trigger, time zone, paused (by whom, why, since), next run, last success,

@@ -30,21 +30,26 @@ from api.resources.orders import CheckoutOrderResource, OrderCancelResource, Ord
 from api.resources.payments import AdminPaymentsResource
 from api.resources.products import ProductResource
 from api.resources.reservations import ReservationResource
+from api.resources.schedules import ScheduleActionResource
 from api.resources.webhooks import WebhookResource
 from core.clock import utcnow
 from core.errors import BackroomError
 from core.logging import announce, configure_logging
+from core.schedule_table import schedule_table
 from core.settings import Settings, load_settings
 from db.engine import make_engine
+from db.migrate import head_revision
 from db.unit_of_work import UnitsOfWork
 from services.dead_letter_batches import DeadLetterBatches
 from services.dead_letters import DeadLetters
+from services.health import Readiness, ScheduleHealth
 from services.jobs import Jobs
 from services.operations import Operations
 from services.orders import Orders
 from services.payments import PaymentIssues
 from services.products import Products
 from services.reservations import Reservations
+from services.schedule_controls import ScheduleControls
 from services.webhooks import Webhooks
 from worker.broker import build_broker
 from worker.messages import BrokerSender
@@ -52,7 +57,7 @@ from worker.messages import BrokerSender
 # (path template, resource factory); the OpenAPI test checks each one is documented.
 ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     ("/health", lambda deps: Health()),
-    ("/ready", Ready),
+    ("/ready", lambda d: Ready(readiness(d))),
     ("/metrics", Metrics),
     ("/openapi.json", lambda deps: OpenApi()),
     (
@@ -100,6 +105,18 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     ("/v1/admin/payments", lambda d: AdminPaymentsResource(PaymentIssues(d.units))),
     ("/v1/admin/queues", lambda d: QueuesResource(operations(d))),
     ("/v1/admin/schedules", lambda d: SchedulesResource(operations(d))),
+    (
+        "/v1/admin/schedules/{job}/pause",
+        lambda d: ScheduleActionResource(
+            schedule_controls(d), operations(d), d.settings.max_body_bytes, "pause"
+        ),
+    ),
+    (
+        "/v1/admin/schedules/{job}/resume",
+        lambda d: ScheduleActionResource(
+            schedule_controls(d), operations(d), d.settings.max_body_bytes, "resume"
+        ),
+    ),
 ]
 
 
@@ -109,6 +126,15 @@ def dead_letter_batches(deps: Deps) -> DeadLetterBatches:
 
 def operations(deps: Deps) -> Operations:
     return Operations(deps.units, deps.broker, deps.settings, deps.now)
+
+
+def schedule_controls(deps: Deps) -> ScheduleControls:
+    return ScheduleControls(deps.units, deps.now, schedule_table(deps.settings))
+
+
+def readiness(deps: Deps) -> Readiness:
+    schedules = ScheduleHealth(deps.units, deps.now, schedule_table(deps.settings))
+    return Readiness(deps.engine, deps.redis.ping, head_revision(), schedules)
 
 
 def create_app(

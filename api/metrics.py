@@ -1,4 +1,5 @@
-"""Gauges read at scrape time: queue depth and age, live reservations, dead letters, replays."""
+"""Gauges read at scrape time: queue depth and age, live reservations, dead letters, replays, and
+each recurring job's last success and whether it is overdue."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from api.deps import Deps
 from core.catalog import queues
 from core.logging import get_logger
+from core.schedule_table import schedule_table
 from db.engine import transaction
 from db.queries import dead_letters
 from db.queries.products import live_reserved_total
+from services.health import ScheduleHealth
 from worker.queue_stats import queue_stats
 
 log = get_logger("backroom.api.metrics")
@@ -23,6 +26,7 @@ class BackroomCollector:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.schedules = ScheduleHealth(deps.units, deps.now, schedule_table(deps.settings))
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
@@ -55,3 +59,22 @@ class BackroomCollector:
         yield reserved
         yield dead
         yield replays
+        last_success = GaugeMetricFamily(
+            "backroom_schedule_last_success_timestamp",
+            "Unix time of the recurring job's last successful run; 0 when it never succeeded",
+            labels=["job"],
+        )
+        overdue = GaugeMetricFamily(
+            "backroom_schedule_overdue",
+            "1 when the recurring job has not succeeded within its period plus its grace (not paused)",
+            labels=["job"],
+        )
+        try:
+            for health in self.schedules.status():
+                stamp = health.last_success.timestamp() if health.last_success else 0.0
+                last_success.add_metric([health.job], stamp)
+                overdue.add_metric([health.job], 1.0 if health.overdue else 0.0)
+        except Exception as error:
+            log.warning("metrics.postgres_unavailable", error=str(error))
+        yield last_success
+        yield overdue

@@ -45,10 +45,22 @@ def _paths() -> dict[str, Any]:
             "head": operation("Liveness, headers only", {"200": {"description": "the process is up"}}),
         },
         "/ready": {
-            "get": operation(
-                "Readiness: Postgres, Redis, migrations at head",
-                {"200": json_body(OBJECT, "ready"), **problems(503)},
-            ),
+            "get": {
+                **operation(
+                    "Readiness: Postgres, Redis, migrations at head",
+                    {"200": json_body(OBJECT, "ready"), **problems(503)},
+                ),
+                "parameters": [
+                    {
+                        "name": "verbose",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["0", "1"]},
+                        "description": "1: add `schedules.overdue`, the overdue recurring jobs "
+                        "(they never fail readiness)",
+                    }
+                ],
+            },
             "head": operation("Readiness, headers only", {"200": {"description": "ready"}, **problems(503)}),
         },
         "/metrics": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.openapi_parts import OBJECT, json_body, operation, problems, ref
-from api.schemas import BulkIn, PaymentIssuesOut, ReplayIn
+from api.schemas import BulkIn, PaymentIssuesOut, ReplayIn, ScheduleActionIn
 
 
 def query_param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -27,6 +27,94 @@ DL_ID = {
     "required": True,
     "schema": {"type": "integer", "minimum": 1},
 }
+
+TIME = {"type": "string", "format": "date-time"}
+MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
+MAYBE_TEXT = {"type": ["string", "null"]}
+SCHEDULE_RUN = {
+    "type": "object",
+    "description": "One slot of the job (or a manual run), newest first",
+    "required": ["scheduled_for", "state", "message_id", "finished_at", "duration_ms"],
+    "properties": {
+        "scheduled_for": TIME,
+        "fired_at": MAYBE_TIME,
+        "fired_by": {"type": "string", "description": "the scheduler, or `manual:<operator>`"},
+        "message_id": MAYBE_TEXT,
+        "state": {
+            "type": "string",
+            "enum": ["not_sent", "sent", "running", "succeeded", "failed", "skipped"],
+        },
+        "started_at": MAYBE_TIME,
+        "finished_at": MAYBE_TIME,
+        "duration_ms": {"type": ["integer", "null"]},
+        "dead_letter_id": {"type": ["integer", "null"], "description": "when `failed`: the dead letter"},
+    },
+}
+SCHEDULE = {
+    "type": "object",
+    "description": "A recurring job: trigger, pause, next run, last success, overdue, recent runs",
+    "required": [
+        "job",
+        "trigger",
+        "timezone",
+        "paused",
+        "paused_by",
+        "paused_reason",
+        "paused_at",
+        "next_run",
+        "last_success",
+        "overdue",
+        "recent_runs",
+    ],
+    "properties": {
+        "job": {"type": "string"},
+        "queue": {"type": "string"},
+        "trigger": {"type": "string", "description": "e.g. `every 5m` or `cron 0 3 * * * (UTC)`"},
+        "timezone": {"type": "string", "description": "SCHEDULE_TIMEZONE, e.g. UTC"},
+        "misfire": {"type": "string", "enum": ["skip", "fire_once", "catch_up"]},
+        "grace_seconds": {"type": "integer"},
+        "paused": {"type": "boolean"},
+        "paused_by": MAYBE_TEXT,
+        "paused_reason": MAYBE_TEXT,
+        "paused_at": MAYBE_TIME,
+        "next_run": {**MAYBE_TIME, "description": "null while paused"},
+        "last_success": {**MAYBE_TIME, "description": "when its last successful run finished"},
+        "overdue": {"type": "boolean", "description": "no success within its period plus grace, not paused"},
+        "overdue_since": MAYBE_TIME,
+        "recent_runs": {"type": "array", "items": SCHEDULE_RUN},
+    },
+}
+JOB = {
+    "name": "job",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
+    "description": "the recurring job, e.g. stock-cleanup",
+}
+
+
+def schedule_action(action: str, summary: str) -> dict[str, Any]:
+    body = ScheduleActionIn.model_json_schema()
+    body.pop("title", None)
+    step = operation(
+        summary,
+        {"200": json_body(SCHEDULE, "the job's row, as GET /v1/admin/schedules shows it"), **problems(404)},
+        security="admin",
+        body=body,
+    )
+    step["requestBody"]["required"] = False
+    step["parameters"] = [
+        JOB,
+        {
+            "name": "X-Operator",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.@:+-]{1,100}$"},
+            "description": "who acts, for the audit (else the client address)",
+        },
+    ]
+    step["description"] = f"Audited ({action}) with the operator and the reason."
+    return step
 
 
 def admin_paths() -> dict[str, Any]:
@@ -99,9 +187,27 @@ def admin_paths() -> dict[str, Any]:
         },
         "/v1/admin/schedules": {
             "get": operation(
-                "Recurring jobs: trigger, next run, paused, recent runs",
-                {"200": json_body(OBJECT, "`schedules`")},
+                "Recurring jobs: trigger, time zone, paused (by, why, since), next run, last success, "
+                "overdue, recent runs",
+                {
+                    "200": json_body(
+                        {
+                            "type": "object",
+                            "required": ["schedules"],
+                            "properties": {"schedules": {"type": "array", "items": SCHEDULE}},
+                        },
+                        "`schedules`",
+                    )
+                },
                 security="admin",
             )
+        },
+        "/v1/admin/schedules/{job}/pause": {
+            "post": schedule_action(
+                "pause", "Pause a recurring job for every scheduler; pausing a paused job changes nothing"
+            )
+        },
+        "/v1/admin/schedules/{job}/resume": {
+            "post": schedule_action("resume", "Resume a paused job; missed slots follow its misfire policy")
         },
     }

@@ -194,6 +194,12 @@ class ReplayIn(Strict):
     force: StrictBool = False
 
 
+class ScheduleActionIn(Strict):
+    """A pause or resume of a recurring job; the reason goes to the audit."""
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class BulkIn(Strict):
     """`filter` must name at least one criterion unless `all` is true."""
 

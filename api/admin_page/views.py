@@ -1,10 +1,12 @@
-"""The operator page's resources: login, dashboard, dead letters, replay and purge with confirmation."""
+"""The operator page's resources: login, dashboard, dead letters, replay and purge, and pause, resume
+and run of recurring jobs, each with a confirmation."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,14 @@ import redis
 from api.admin_page.session import COOKIE, Session, Sessions, SessionStore
 from api.deps import Deps
 from api.validation import read_form
+from core.schedule_table import schedule_table
 from db.queries.dead_letters import Filter
 from services.dead_letter_batches import DeadLetterBatches
 from services.dead_letters import AlreadyReplayed, DeadLetterNotFound, DeadLetters
 from services.operations import Operations
 from services.payments import PaymentIssues
+from services.schedule_controls import ScheduleControls
+from services.schedule_watch import ScheduleNotFound, find
 
 HERE = Path(__file__).parent
 FINGERPRINT = re.compile(r"[0-9a-f]{1,16}")
@@ -31,9 +36,18 @@ CSP = "default-src 'self'; style-src 'self'; img-src 'self'; form-action 'self';
 
 @cache
 def templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    environment.filters["utc"] = utc
+    return environment
+
+
+def utc(value: str | None) -> str:
+    """An ISO 8601 time (as services.operations gives them) as `YYYY-MM-DD HH:MM:SS UTC`."""
+    if not value:
+        return "—"
+    return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @dataclass(frozen=True)
@@ -187,7 +201,18 @@ class Entry(Page):
 
 
 class Action(Page):
-    """A replay or purge from the page: the first post shows a confirmation, `confirm=yes` acts."""
+    """An action from the page: the first post shows a confirmation, `confirm=yes` acts."""
+
+    EXPLAIN = {
+        "replay": "The original message is sent again with a fresh retry budget.",
+        "purge": "The entry is deleted; an audit row keeps who did it and why.",
+        "pause": "No scheduler fires it until it is resumed; a manual run still works. "
+        "An audit row keeps who did it and why.",
+        "resume": "Schedulers fire it again from their next tick; the slots missed while it was "
+        "paused follow its misfire policy. An audit row keeps who did it and why.",
+        "run": "The job is enqueued now, paused or not, as a run of its own outside its trigger's "
+        "slots. An audit row keeps who did it and why.",
+    }
 
     def __init__(self, access: Access, action: str) -> None:
         super().__init__(access)
@@ -211,6 +236,7 @@ class Action(Page):
             "confirm.html",
             csrf=self.sessions.csrf(session.nonce),
             action=self.action,
+            explain=self.EXPLAIN[self.action],
             force=form.get("force") == "yes",
             target=target,
             url=req.path,
@@ -278,6 +304,34 @@ class GroupAction(Action):
         raise falcon.HTTPSeeOther("/admin?notice=" + quote(notice))
 
 
+class ScheduleAction(Action):
+    """POST pause, resume or run of one recurring job."""
+
+    def __init__(self, access: Access, controls: ScheduleControls, action: str) -> None:
+        super().__init__(access, action)
+        self.controls = controls
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, job: str) -> None:
+        session, form = self.posted(req)
+        try:
+            find(self.controls.table, job)
+        except ScheduleNotFound:  # the page's own 404, not the API's problem+json
+            raise falcon.HTTPNotFound(title="Not found", description="No such recurring job.") from None
+        if self.confirmation(req, resp, session, form, target=f"schedule {job}", back="/admin#schedules"):
+            return
+        by, reason = self.by(session), form.get("reason") or None
+        if self.action == "pause":
+            self.controls.pause(job, by=by, reason=reason)
+            notice = f"Paused {job}."
+        elif self.action == "resume":
+            self.controls.resume(job, by=by, reason=reason)
+            notice = f"Resumed {job}."
+        else:
+            message_id = self.controls.run_now(job, by=by, reason=reason)
+            notice = f"Enqueued {job} now (message {message_id})."
+        raise falcon.HTTPSeeOther("/admin?notice=" + quote(notice))
+
+
 class Static:
     """The page's stylesheet, served by the app itself."""
 
@@ -313,7 +367,11 @@ def admin_routes() -> list[tuple[str, Callable[[Deps], object]]]:
         operations = Operations(d.units, d.broker, d.settings, d.now)
         return Dashboard(access(d), dead_letters(d), operations, PaymentIssues(d.units))
 
+    def controls(d: Deps) -> ScheduleControls:
+        return ScheduleControls(d.units, d.now, schedule_table(d.settings))
+
     entry = "/admin/dead-letters/{dead_letter_id:int(min=1)}"
+    schedule = "/admin/schedules/{job}"
     return [
         ("/admin", dashboard),
         ("/admin/login", lambda d: Login(access(d))),
@@ -324,4 +382,7 @@ def admin_routes() -> list[tuple[str, Callable[[Deps], object]]]:
         (f"{entry}/purge", lambda d: EntryAction(access(d), dead_letters(d), "purge")),
         ("/admin/groups/{fingerprint}/replay", lambda d: GroupAction(access(d), batches(d), "replay")),
         ("/admin/groups/{fingerprint}/purge", lambda d: GroupAction(access(d), batches(d), "purge")),
+        (f"{schedule}/pause", lambda d: ScheduleAction(access(d), controls(d), "pause")),
+        (f"{schedule}/resume", lambda d: ScheduleAction(access(d), controls(d), "resume")),
+        (f"{schedule}/run", lambda d: ScheduleAction(access(d), controls(d), "run")),
     ]

@@ -6,13 +6,12 @@ import os
 
 import falcon
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from sqlalchemy import text
 
 from api.deps import Deps
 from api.errors import Problem
 from api.metrics import BackroomCollector
 from api.openapi import openapi_document
-from db.migrate import current_revision, head_revision
+from services.health import Readiness
 
 
 class Health:
@@ -28,34 +27,25 @@ class Health:
 
 
 class Ready:
-    """`GET /ready` (and `HEAD`): Postgres and Redis reachable and migrations at head, else 503."""
+    """`GET /ready` (and `HEAD`): Postgres and Redis reachable and migrations at head, else 503.
+
+    `?verbose=1` adds `"schedules": {"overdue": [...]}`, the recurring jobs that are overdue;
+    they never fail readiness (a web process cannot fix a job).
+    """
 
     auth = "public"
     rate_limit = "public"
 
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-        self.head = head_revision()
+    def __init__(self, readiness: Readiness) -> None:
+        self.readiness = readiness
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        checks: dict[str, str] = {}
-        try:
-            with self.deps.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            revision = current_revision(self.deps.engine)
-            checks["postgres"] = "ok"
-            checks["migrations"] = "ok" if revision == self.head else f"at {revision}, head is {self.head}"
-        except Exception as error:
-            checks["postgres"] = f"unreachable: {type(error).__name__}"
-            checks["migrations"] = "unknown"
-        try:
-            self.deps.redis.ping()
-            checks["redis"] = "ok"
-        except Exception as error:
-            checks["redis"] = f"unreachable: {type(error).__name__}"
+        checks = self.readiness.checks()
+        verbose = (req.get_param("verbose") or "").lower() in {"1", "true", "yes"}
+        extra = {"schedules": self.readiness.schedule_report(checks)} if verbose else {}
         if any(value != "ok" for value in checks.values()):
-            raise Problem(503, "not-ready", "Not ready", "A dependency is not ready.", checks=checks)
-        resp.media = {"status": "ready", "checks": checks}
+            raise Problem(503, "not-ready", "Not ready", "A dependency is not ready.", checks=checks, **extra)
+        resp.media = {"status": "ready", "checks": checks, **extra}
 
     def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.on_get(req, resp)

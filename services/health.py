@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from core.rules.schedules import ScheduledJob, is_overdue
+from core.rules.schedules import ScheduledJob, job_overdue
 from db.migrate import current_revision
 from db.queries import schedule_runs as runs
 from db.queries import schedule_state as state
@@ -44,17 +44,12 @@ class ScheduleHealth:
             for scheduled in self.table:
                 last = runs.last_success(uow.session, scheduled.job)
                 row = rows.get(scheduled.job)
-                overdue = (
-                    row is not None
-                    and not row["paused"]
-                    and row["active_since"] is not None
-                    and is_overdue(
-                        last,
-                        since=row["active_since"],
-                        now=now,
-                        period=scheduled.trigger.period(now),
-                        grace=scheduled.grace_at(now),
-                    )
+                overdue = row is not None and job_overdue(
+                    scheduled,
+                    paused=row["paused"],
+                    active_since=row["active_since"],
+                    last_success=last,
+                    now=now,
                 )
                 found.append(JobHealth(scheduled.job, last, overdue))
         return found

@@ -11,7 +11,7 @@ from typing import Any
 from core.catalog import EMAIL_ACTOR, JOBS
 from core.errors import NotFound
 from core.logging import get_logger
-from core.rules.schedules import ScheduledJob, is_overdue
+from core.rules.schedules import ScheduledJob, job_overdue
 from core.settings import Settings
 from db.queries import outbox
 from db.queries import schedule_runs as runs
@@ -50,13 +50,12 @@ class ScheduleWatch:
             rows = state.states(uow.session)
             for scheduled in self.table:
                 row = rows[scheduled.job]
-                period = scheduled.trigger.period(now)
-                late = not row["paused"] and is_overdue(
-                    runs.last_success(uow.session, scheduled.job),
-                    since=row["active_since"],
+                late = job_overdue(
+                    scheduled,
+                    paused=row["paused"],
+                    active_since=row["active_since"],
+                    last_success=runs.last_success(uow.session, scheduled.job),
                     now=now,
-                    period=period,
-                    grace=scheduled.grace_at(now),
                 )
                 if not late:
                     state.end_overdue(uow.session, scheduled.job)

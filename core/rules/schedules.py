@@ -173,3 +173,19 @@ def is_overdue(
     (or resumed), so a new or just-resumed job gets its first period before it counts."""
     reference = last_success if last_success and last_success > since else since
     return now - reference > period + grace
+
+
+def job_overdue(
+    scheduled: ScheduledJob,
+    *,
+    paused: bool,
+    active_since: datetime | None,
+    last_success: datetime | None,
+    now: datetime,
+) -> bool:
+    """A job is overdue when it is not paused and has had no success within a period of its
+    trigger plus its grace, counted from its last success or when it was first seen or resumed."""
+    if paused or active_since is None:
+        return False
+    period = scheduled.trigger.period(now)
+    return is_overdue(last_success, since=active_since, now=now, period=period, grace=scheduled.grace_at(now))

@@ -227,7 +227,7 @@ def test_queues_route_lists_every_queue(client):
 
 def test_schedules_show_trigger_next_run_and_recent_runs(client):
     rows = {r["job"]: r for r in client.simulate_get("/v1/admin/schedules", headers=A).json["schedules"]}
-    assert rows["reconcile"]["trigger"] == "every 60 s" and rows["reconcile"]["paused"] is False
+    assert rows["reconcile"]["trigger"] == "every 1m" and rows["reconcile"]["paused"] is False
     assert (
         rows["stock-cleanup"]["next_run"] > rows["stock-cleanup"]["recent_runs"][0]["scheduled_for"]
         if rows["stock-cleanup"]["recent_runs"]

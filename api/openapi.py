@@ -8,11 +8,13 @@ from typing import Any
 from api.openapi_admin import admin_paths
 from api.openapi_parts import OBJECT, PROBLEM, json_body, operation, problems, ref
 from api.schemas import (
+    BulkIn,
     JobRunOut,
     OrderOut,
     PaymentIssuesOut,
     ProductIn,
     ProductOut,
+    ReplayIn,
     ReservationIn,
     ReservationOut,
     ShortageOut,
@@ -178,6 +180,8 @@ def openapi_document() -> dict[str, Any]:
         OrderOut,
         WebhookAck,
         PaymentIssuesOut,
+        ReplayIn,
+        BulkIn,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))

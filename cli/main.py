@@ -11,6 +11,7 @@ import secrets
 import sys
 
 from cli.operations import add_parsers
+from cli.schedules import add_parser as add_schedules_parser
 from cli.webhooks import add_parser as add_webhooks_parser
 from core.errors import BackroomError
 from core.settings import load_settings
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     job_run.set_defaults(func=cmd_jobs_run)
     add_parsers(sub)
     add_webhooks_parser(sub)
+    add_schedules_parser(sub)
     return parser
 
 

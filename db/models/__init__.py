@@ -1,5 +1,7 @@
 """SQLModel tables, one module a family; importing this registers them all on SQLModel.metadata."""
 
+from db.models.alerts import LowStockDigest
+from db.models.carts import Cart, CartEmail
 from db.models.dead_letters import DeadLetter, DeadLetterAction
 from db.models.orders import Order, OrderLine
 from db.models.outbox import EmailOutbox
@@ -9,10 +11,13 @@ from db.models.stock import Checkout, Product, Reservation
 from db.models.webhooks import WebhookEvent
 
 __all__ = [
+    "Cart",
+    "CartEmail",
     "Checkout",
     "DeadLetter",
     "DeadLetterAction",
     "EmailOutbox",
+    "LowStockDigest",
     "Order",
     "OrderLine",
     "PaymentRefund",

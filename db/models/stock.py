@@ -35,6 +35,11 @@ class Product(SQLModel, table=True):
     # Minor units in `currency`; NULL for products stored before prices existed (not reservable).
     price: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     currency: str | None = Field(default=None, sa_column=Column(String(3), nullable=True))
+    # Set when a low-stock digest listed the product; cleared (re-armed) once stock rises above
+    # the threshold again, so each crossing alerts once.
+    low_stock_alerted_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )
     created_at: datetime | None = Field(default=None, sa_column=timestamp())
     updated_at: datetime | None = Field(default=None, sa_column=timestamp())
 

@@ -3,6 +3,7 @@ and the environment (`SCHEDULE_<JOB>`, `_GRACE`, `_MISFIRE`). Pure values, no IO
 
 from __future__ import annotations
 
+from core.catalog import JOBS
 from core.rules.schedules import ScheduledJob, parse_duration, parse_trigger
 from core.settings import Settings
 from core.settings_schedules import SCHEDULED_JOBS, parse_misfire
@@ -13,7 +14,10 @@ def default_triggers(settings: Settings) -> dict[str, str]:
     return {
         "stock-cleanup": f"{settings.stock_cleanup_interval_minutes}m",
         "reconcile": "1m",
-        "dead-letter-retention": "0 3 * * *",  # daily at 03:00 in SCHEDULE_TIMEZONE
+        "abandoned-carts": "15m",
+        "low-stock-alerts": "15m",
+        "retention": "0 3 * * *",  # daily at 03:00 in SCHEDULE_TIMEZONE
+        "dead-letter-retention": "0 3 * * *",
     }
 
 
@@ -23,6 +27,8 @@ def schedule_table(settings: Settings) -> list[ScheduledJob]:
     defaults = default_triggers(settings)
     table = []
     for job in SCHEDULED_JOBS:
+        if job not in JOBS or (job == "dead-letter-retention" and "retention" in JOBS):
+            continue  # not built yet; or an alias of a job scheduled under its own name
         spec = settings.schedule_override(job) or defaults[job]
         grace = settings.schedule_override(job, "_GRACE")
         policy, maximum = parse_misfire(settings.schedule_override(job, "_MISFIRE") or "fire_once")

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from core.rules.schedules import parse_duration
 from core.settings_schedules import ScheduleSettings
 
 # Development placeholders: usable on a laptop, refused in production.
@@ -88,13 +89,25 @@ class Settings(ScheduleSettings):
     standard_webhook_secret: SecretStr | None = None
     webhook_tolerance_seconds: int = Field(300, ge=1, le=86400)
     reconcile_after_seconds: int = Field(120, ge=5, le=86400)
-    dead_letter_retention_days: int = Field(30, ge=1, le=3650)
+    dead_letter_retention_days: int = Field(30, ge=0, le=3650)
+    # Retention to S3 (0 days: everything that is finished).
+    webhook_retention_days: int = Field(30, ge=0, le=3650)
+    email_retention_days: int = Field(30, ge=0, le=3650)
+    reservation_retention_days: int = Field(30, ge=0, le=3650)
 
     resend_api_key: SecretStr | None = None
     resend_api_url: str | None = None
     email_from: str = "backroom <shop@example.com>"
     alert_email: str | None = None
     aws_s3_bucket: str | None = None
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str | None = None
+    # Abandoned carts: idle durations of each reminder step; the cart link and the public base
+    # URL of this service (unsubscribe links); Slack incoming webhook for low-stock digests.
+    abandoned_cart_steps: str = "1h,24h,72h"
+    cart_url_template: str = "https://shop.example.com/cart/{cart_id}"
+    public_base_url: str = "http://localhost:8000"
+    slack_webhook_url: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
 
     reservation_ttl_seconds: int = Field(900, ge=10, le=7 * 86400)
@@ -153,6 +166,14 @@ class Settings(ScheduleSettings):
                 base64.b64decode(key, validate=True)
             except (binascii.Error, ValueError):
                 raise ValueError("each secret must be whsec_ followed by base64") from None
+        return value
+
+    @field_validator("abandoned_cart_steps")
+    @classmethod
+    def _steps(cls, value: str) -> str:
+        steps = [parse_duration(part) for part in split_list(value)]
+        if not steps or steps != sorted(steps) or len(set(steps)) != len(steps):
+            raise ValueError("must be increasing durations like 1h,24h,72h")
         return value
 
     @field_validator("store_currency")

@@ -11,7 +11,15 @@ from pydantic_settings import BaseSettings
 from core.rules.schedules import MISFIRE_POLICIES, parse_duration, parse_trigger, timezone
 
 # Recurring jobs whose schedule the environment may override (core/catalog.JOBS names).
-SCHEDULED_JOBS = ("stock-cleanup", "reconcile", "dead-letter-retention")
+# A job is scheduled once its actor exists in core/catalog.JOBS (core/schedule_table.py).
+SCHEDULED_JOBS = (
+    "stock-cleanup",
+    "reconcile",
+    "abandoned-carts",
+    "low-stock-alerts",
+    "retention",
+    "dead-letter-retention",
+)
 
 
 def variable(job: str, suffix: str = "") -> str:
@@ -35,6 +43,15 @@ class ScheduleSettings(BaseSettings):
     schedule_reconcile: str | None = None
     schedule_reconcile_grace: str | None = None
     schedule_reconcile_misfire: str = "fire_once"
+    schedule_abandoned_carts: str | None = None
+    schedule_abandoned_carts_grace: str | None = None
+    schedule_abandoned_carts_misfire: str = "fire_once"
+    schedule_low_stock_alerts: str | None = None
+    schedule_low_stock_alerts_grace: str | None = None
+    schedule_low_stock_alerts_misfire: str = "fire_once"
+    schedule_retention: str | None = None
+    schedule_retention_grace: str | None = None
+    schedule_retention_misfire: str = "fire_once"
     schedule_dead_letter_retention: str | None = None
     schedule_dead_letter_retention_grace: str | None = None
     schedule_dead_letter_retention_misfire: str = "fire_once"

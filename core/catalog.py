@@ -35,14 +35,21 @@ JOBS: dict[str, Job] = {
             "retention",
             "purge dead letters past retention",
         ),
+        Job(
+            "low-stock-alerts",
+            "alerts.low_stock",
+            "alerts",
+            "one digest of products newly at or below their low-stock threshold (email, Slack)",
+        ),
     )
 }
 
 # On-demand actors, sent by id after the transaction that made them necessary commits.
 WEBHOOK_ACTOR = ("webhooks.process", "webhooks")
 EMAIL_ACTOR = ("email.send", "email")
+SLACK_ACTOR = ("alerts.slack", "alerts")
 
 
 def queues() -> list[str]:
     """Every queue a worker may consume, recurring or on demand."""
-    return sorted({job.queue for job in JOBS.values()} | {WEBHOOK_ACTOR[1], EMAIL_ACTOR[1]})
+    return sorted({job.queue for job in JOBS.values()} | {WEBHOOK_ACTOR[1], EMAIL_ACTOR[1], SLACK_ACTOR[1]})

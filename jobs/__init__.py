@@ -5,4 +5,4 @@ composition root (worker/entry.py) imports them, after worker.setup_broker().
 """
 
 # Every actor module; the worker imports these, in this order.
-ACTOR_MODULES = ("jobs.stock", "jobs.webhooks", "jobs.email", "jobs.reconcile", "jobs.retention")
+ACTOR_MODULES = ("jobs.stock", "jobs.webhooks", "jobs.email", "jobs.reconcile", "jobs.retention", "jobs.alerts")

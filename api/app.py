@@ -16,6 +16,7 @@ from api.deps import Deps
 from api.errors import handle_backroom_error, handle_unexpected, serialize_problem
 from api.ratelimit import RateLimit
 from api.request_context import RequestContext
+from api.resources.alerts import LowStockResource
 from api.resources.dead_letters import (
     DeadLetterBulkResource,
     DeadLetterGroupsResource,
@@ -40,6 +41,7 @@ from core.settings import Settings, load_settings
 from db.engine import make_engine
 from db.migrate import head_revision
 from db.unit_of_work import UnitsOfWork
+from services.alerts import LowStockAlerts
 from services.dead_letter_batches import DeadLetterBatches
 from services.dead_letters import DeadLetters
 from services.health import Readiness, ScheduleHealth
@@ -103,6 +105,7 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
         lambda d: DeadLetterReplayResource(DeadLetters(d.units), d.settings.max_body_bytes),
     ),
     ("/v1/admin/payments", lambda d: AdminPaymentsResource(PaymentIssues(d.units))),
+    ("/v1/admin/low-stock", lambda d: LowStockResource(LowStockAlerts(d.units, d.settings, d.now))),
     ("/v1/admin/queues", lambda d: QueuesResource(operations(d))),
     ("/v1/admin/schedules", lambda d: SchedulesResource(operations(d))),
     (

@@ -84,6 +84,31 @@ SCHEDULE = {
         "recent_runs": {"type": "array", "items": SCHEDULE_RUN},
     },
 }
+LOW_STOCK = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["sku", "name", "stock", "available", "threshold", "out_of_stock", "alerted_at"],
+                "properties": {
+                    "sku": {"type": "string"},
+                    "name": {"type": "string"},
+                    "stock": {"type": "integer", "description": "on hand"},
+                    "available": {"type": "integer", "description": "stock minus live holds"},
+                    "threshold": {"type": "integer", "description": "low_stock_threshold (> 0)"},
+                    "out_of_stock": {"type": "boolean"},
+                    "alerted_at": {
+                        **MAYBE_TIME,
+                        "description": "when this crossing was alerted; null until the job's next run",
+                    },
+                },
+            },
+        }
+    },
+}
 JOB = {
     "name": "job",
     "in": "path",
@@ -172,6 +197,14 @@ def admin_paths() -> dict[str, Any]:
     ]
     return {
         "/v1/admin/payments": {"get": payments},
+        "/v1/admin/low-stock": {
+            "get": operation(
+                "Products at or below their low-stock threshold now, out of stock first, "
+                "with when each was alerted",
+                {"200": json_body(LOW_STOCK, "`items`")},
+                security="admin",
+            )
+        },
         "/v1/admin/dead-letters": {"get": listing},
         "/v1/admin/dead-letters/groups": {"get": grouped},
         "/v1/admin/dead-letters/{dead_letter_id}": {"get": one, "delete": purge_one},

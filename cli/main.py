@@ -12,6 +12,7 @@ import sys
 
 from cli.operations import add_parsers
 from cli.schedules import add_parser as add_schedules_parser
+from cli.stock import add_parser as add_stock_parser
 from cli.webhooks import add_parser as add_webhooks_parser
 from core.errors import BackroomError
 from core.settings import load_settings
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub)
     add_webhooks_parser(sub)
     add_schedules_parser(sub)
+    add_stock_parser(sub)
     return parser
 
 

@@ -241,3 +241,39 @@ def test_through_the_session_worker_a_slack_500_is_retried_and_the_digest_posted
         slack_server.posts
     ) == 1
     assert slack_server.request_count == 2
+
+
+def test_admin_route_and_cli_list_products_low_now_with_when_alerted(engine, settings, client, cli):
+    from tests.conftest import ADMIN, auth
+
+    alerted, pending, fine = factories.new_sku("l-a"), factories.new_sku("l-b"), factories.new_sku("l-c")
+    put(engine, settings, alerted, 0)
+    LowStockAlerts(
+        UnitsOfWork(engine, lambda m: "id"), settings.model_copy(update={"alert_email": None}), utcnow
+    ).send_low_stock_alerts()
+    put(engine, settings, pending, 4)  # crossed after the run: not alerted yet
+    put(engine, settings, fine, 6)
+    assert client.simulate_get("/v1/admin/low-stock").status_code == 401
+    answer = client.simulate_get("/v1/admin/low-stock", headers=auth(ADMIN))
+    assert answer.status_code == 200
+    mine = {row["sku"]: row for row in answer.json["items"] if row["sku"] in (alerted, pending, fine)}
+    assert set(mine) == {alerted, pending}
+    assert mine[alerted]["out_of_stock"] is True and mine[alerted]["alerted_at"] is not None
+    assert mine[pending] == {
+        "sku": pending,
+        "name": f"Item {pending}",
+        "stock": 4,
+        "available": 4,
+        "threshold": 5,
+        "out_of_stock": False,
+        "alerted_at": None,
+    }
+    skus = [row["sku"] for row in answer.json["items"]]
+    assert all(row["out_of_stock"] for row in answer.json["items"][: skus.index(alerted) + 1])
+
+    code, out = cli("stock", "low")
+    assert code == 0
+    lines = {line.split()[0]: line for line in out.out.splitlines()[1:]}
+    assert "0 (OUT)" in lines[alerted] and "not yet" in lines[pending] and fine not in lines
+    code, out = cli("stock", "low", "--json")
+    assert code == 0 and {r["sku"]: r for r in json.loads(out.out)}[pending] == mine[pending]

@@ -17,6 +17,7 @@ from api.errors import handle_backroom_error, handle_unexpected, serialize_probl
 from api.ratelimit import RateLimit
 from api.request_context import RequestContext
 from api.resources.alerts import LowStockResource
+from api.resources.carts import CartResource, CartUnsubscribeResource, UnsubscribeLinkResource
 from api.resources.dead_letters import (
     DeadLetterBulkResource,
     DeadLetterGroupsResource,
@@ -42,6 +43,7 @@ from db.engine import make_engine
 from db.migrate import head_revision
 from db.unit_of_work import UnitsOfWork
 from services.alerts import LowStockAlerts
+from services.carts import Carts
 from services.dead_letter_batches import DeadLetterBatches
 from services.dead_letters import DeadLetters
 from services.health import Readiness, ScheduleHealth
@@ -80,6 +82,12 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     ("/v1/orders/{order_id}", lambda d: OrderResource(Orders(d.units))),
     ("/v1/orders/{order_id}/cancel", lambda d: OrderCancelResource(Orders(d.units))),
     ("/v1/checkouts/{checkout_id}/order", lambda d: CheckoutOrderResource(Orders(d.units))),
+    (
+        "/v1/carts/{cart_id}",
+        lambda d: CartResource(Carts(d.units, d.settings, d.now), d.settings.max_body_bytes),
+    ),
+    ("/v1/carts/{cart_id}/unsubscribe", lambda d: CartUnsubscribeResource(Carts(d.units, d.settings, d.now))),
+    ("/v1/carts/unsubscribe", lambda d: UnsubscribeLinkResource(Carts(d.units, d.settings, d.now))),
     (
         "/v1/admin/dead-letters",
         lambda d: DeadLetterListResource(DeadLetters(d.units), d.settings.max_body_bytes),

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from api.openapi_admin import admin_paths
+from api.openapi_carts import CART_MODELS, cart_paths
 from api.openapi_parts import OBJECT, PROBLEM, json_body, operation, problems, ref
 from api.schemas import (
     BulkIn,
@@ -155,6 +156,7 @@ def _paths() -> dict[str, Any]:
                 params=("checkout_id",),
             ),
         },
+        **cart_paths(),
         **admin_paths(),
         "/v1/jobs/{name}/run": {
             "post": operation(
@@ -182,6 +184,7 @@ def openapi_document() -> dict[str, Any]:
         PaymentIssuesOut,
         ReplayIn,
         BulkIn,
+        *CART_MODELS,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))

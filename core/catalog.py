@@ -41,6 +41,12 @@ JOBS: dict[str, Job] = {
             "alerts",
             "one digest of products newly at or below their low-stock threshold (email, Slack)",
         ),
+        Job(
+            "abandoned-carts",
+            "carts.send_reminders",
+            "carts",
+            "email the next reminder step of carts left idle (ABANDONED_CART_STEPS)",
+        ),
     )
 }
 

@@ -5,4 +5,12 @@ composition root (worker/entry.py) imports them, after worker.setup_broker().
 """
 
 # Every actor module; the worker imports these, in this order.
-ACTOR_MODULES = ("jobs.stock", "jobs.webhooks", "jobs.email", "jobs.reconcile", "jobs.retention", "jobs.alerts")
+ACTOR_MODULES = (
+    "jobs.stock",
+    "jobs.webhooks",
+    "jobs.email",
+    "jobs.reconcile",
+    "jobs.retention",
+    "jobs.alerts",
+    "jobs.carts",
+)

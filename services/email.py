@@ -6,6 +6,10 @@ so do 401/403 (`ProviderKeyRejected`: our key is wrong or rotated, a configurati
 client logs as such, never the key); any other 4xx, or a template that cannot render, marks
 the row failed and raises a `PermanentError`, which fails the message for good. Replaying its
 dead letter makes the row pending again first (services/dead_letters.py), so the replay sends it.
+An abandoned-cart reminder is checked against its cart right before it goes: a cart converted,
+unsubscribed or changed since closes the row unsent (`failed`, with the reason as its last error).
+An email whose context carries `unsubscribe_url` is sent with List-Unsubscribe and RFC 8058's
+List-Unsubscribe-Post headers.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
 
 from core.email.client import EmailRejected, send_email
 from core.email.render import render
@@ -21,6 +28,8 @@ from core.logging import get_logger
 from core.settings import Settings
 from db.queries import outbox
 from db.unit_of_work import UnitsOfWork
+from services.carts import TEMPLATE as CART_TEMPLATE
+from services.carts import cart_email_skip_reason
 
 log = get_logger("backroom.services.email")
 
@@ -35,10 +44,16 @@ class Emails:
         """Send the outbox row once and record the attempt; a missing row is a `PermanentError`."""
         with self.units.begin() as uow:
             row = outbox.get_email(uow.session, outbox_id)
+            skip = self._skip_reason(uow.session, row)
+            if skip is not None:
+                outbox.close_pending(uow.session, outbox_id, f"not sent: {skip}")
         if row is None:
             raise PermanentError(f"no outbox row {outbox_id}")
         if row.state != "pending":
             log.info("email.skip", outbox_id=outbox_id, state=row.state)
+            return
+        if skip is not None:
+            log.info("email.cancelled", outbox_id=outbox_id, template=row.template, reason=skip)
             return
         try:
             message = render(row.template, dict(row.context))
@@ -49,6 +64,7 @@ class Emails:
                 html=message.html,
                 text=message.text,
                 idempotency_key=row.idempotency_key,
+                headers=_list_unsubscribe(dict(row.context)),
             )
         except (EmailRejected, PermanentError) as error:  # a 4xx or a template that cannot render
             self._record(outbox_id, sent_id=None, error=str(error), failed=True)
@@ -58,8 +74,23 @@ class Emails:
             raise
         self._record(outbox_id, sent_id=sent_id, error=None, failed=False)
 
+    @staticmethod
+    def _skip_reason(session: Session, row: Any) -> str | None:
+        """Why a pending email must not go after all (checked in the send's own read), or None."""
+        if row is None or row.state != "pending" or row.template != CART_TEMPLATE:
+            return None
+        return cart_email_skip_reason(session, dict(row.context))
+
     def _record(self, outbox_id: int, *, sent_id: str | None, error: str | None, failed: bool) -> None:
         with self.units.begin() as uow:
             outbox.record_attempt(
                 uow.session, outbox_id, sent_id=sent_id, error=error, failed=failed, now=self.now()
             )
+
+
+def _list_unsubscribe(context: dict[str, Any]) -> dict[str, str] | None:
+    """RFC 2369 / RFC 8058 one-click unsubscribe headers for an email that offers unsubscribing."""
+    url = context.get("unsubscribe_url")
+    if not isinstance(url, str) or not url:
+        return None
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

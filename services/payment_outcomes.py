@@ -18,6 +18,7 @@ from core.rules.stock import find_shortages
 from core.settings import Settings
 from db.queries import orders as q
 from db.queries import payments
+from db.queries.carts import mark_converted
 from db.queries.products import change_stock, lock_products
 from db.queries.stock import held_by_others
 from services import payment_notices as notices
@@ -73,6 +74,8 @@ def create_order(
         )
         q.end_holds(session, [h.id for h in holds], "committed", now)
         emails = notices.confirmation(session, order_id, checkout, items, event)
+        if checkout.cart_id:  # a paid order: its cart gets no more reminders
+            mark_converted(session, checkout.cart_id, now)
     q.set_checkout_state(session, checkout_id, "converted")
     order = q.find_order(session, order_id=order_id, lock=True)
     assert order is not None

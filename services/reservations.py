@@ -11,6 +11,7 @@ from core.rules import stock as rules
 from core.rules.money import MixedCurrency, Owed, Price, Unpriced, amount_owed
 from core.settings import Settings
 from db.queries import stock as queries
+from db.queries.carts import mark_converted
 from db.queries.products import lock_priced_products
 from db.unit_of_work import UnitsOfWork
 
@@ -89,6 +90,8 @@ class Reservations:
             expires_at = rules.expiry(now, self.settings.reservation_ttl_seconds)
             queries.insert_holds(session, checkout_id, wanted, expires_at)
             queries.record_owed(session, checkout_id, owed)
+            if cart_id is not None:  # the cart reached checkout: no abandoned-cart reminders
+                mark_converted(session, cart_id, now)
         return Reserved(wanted, expires_at, owed)
 
     @staticmethod

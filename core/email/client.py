@@ -83,6 +83,7 @@ def send_email(
     html: str,
     text: str,
     idempotency_key: str,
+    headers: Mapping[str, str] | None = None,
     api_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> str:
@@ -91,6 +92,7 @@ def send_email(
     Resend answers a repeat with the same `idempotency_key` (and body) with the first email's id
     and sends nothing. Raises `TransientEmailError` (retry; `ProviderKeyRejected` for a bad key) or
     `EmailRejected` (a `PermanentError`).
+    `headers` are extra email headers (e.g. List-Unsubscribe), sent as Resend's `headers` field.
     Without `settings.resend_api_key` (unset or blank) nothing is sent: the email is logged (address,
     subject and key; not the body) and `logged-<idempotency_key>` returned.
     """
@@ -103,10 +105,9 @@ def send_email(
         return f"logged-{idempotency_key}"
     call = Call(resolve_api_url(settings, api_url), api_key, timeout)
     install_client()
-    params = cast(
-        resend.Emails.SendParams,
-        {"from": settings.email_from, "to": to, "subject": subject, "html": html, "text": text},
-    )
+    fields: dict[str, object] = {"from": settings.email_from, "to": to, "subject": subject}
+    fields |= {"html": html, "text": text} | ({"headers": dict(headers)} if headers else {})
+    params = cast(resend.Emails.SendParams, fields)
     token = CURRENT_CALL.set(call)
     try:
         response = resend.Emails.send(params, {"idempotency_key": idempotency_key})

@@ -9,6 +9,8 @@ Contexts, by template:
   `total` is in major units (Decimal, int, float or a numeric string: 25, "25.00").
 - `payment_failed`: checkout_id, reason.
 - `operator_alert`: subject, message, details (a dict shown as a key/value table).
+- `abandoned_cart`: step, items (each with sku, name, quantity, price in major units or None,
+  currency), cart_url, unsubscribe_url (also sent as the List-Unsubscribe header).
 - `low_stock_digest`: subject, out_of_stock (a count), products (each with sku, name, stock,
   available, threshold, out_of_stock), out-of-stock ones first.
 """
@@ -25,7 +27,9 @@ import jinja2
 from core.errors import PermanentError
 from core.rules.money import ZERO_DECIMAL_CURRENCIES
 
-TEMPLATES = frozenset({"order_confirmation", "payment_failed", "operator_alert", "low_stock_digest"})
+TEMPLATES = frozenset(
+    {"order_confirmation", "payment_failed", "operator_alert", "low_stock_digest", "abandoned_cart"}
+)
 
 
 @dataclass(frozen=True)

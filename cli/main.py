@@ -10,6 +10,7 @@ import argparse
 import secrets
 import sys
 
+from cli.archive import add_parser as add_archive_parser
 from cli.operations import add_parsers
 from cli.schedules import add_parser as add_schedules_parser
 from cli.stock import add_parser as add_stock_parser
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_webhooks_parser(sub)
     add_schedules_parser(sub)
     add_stock_parser(sub)
+    add_archive_parser(sub)
     return parser
 
 

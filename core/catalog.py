@@ -30,10 +30,17 @@ JOBS: dict[str, Job] = {
             "re-enqueue intents stuck in their first state",
         ),
         Job(
-            "dead-letter-retention",
-            "retention.dead_letters",
             "retention",
-            "purge dead letters past retention",
+            "retention.archive",
+            "retention",
+            "archive finished rows past retention to S3, then delete them",
+        ),
+        # The purge-only job's old name, an alias now: triggers that name it run the archive.
+        Job(
+            "dead-letter-retention",
+            "retention.archive",
+            "retention",
+            "alias of retention (archive, then delete, dead letters included)",
         ),
         Job(
             "low-stock-alerts",

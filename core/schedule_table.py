@@ -29,9 +29,15 @@ def schedule_table(settings: Settings) -> list[ScheduledJob]:
     for job in SCHEDULED_JOBS:
         if job not in JOBS or (job == "dead-letter-retention" and "retention" in JOBS):
             continue  # not built yet; or an alias of a job scheduled under its own name
-        spec = settings.schedule_override(job) or defaults[job]
-        grace = settings.schedule_override(job, "_GRACE")
-        policy, maximum = parse_misfire(settings.schedule_override(job, "_MISFIRE") or "fire_once")
+        # `retention` took over from `dead-letter-retention`: that name's overrides still apply.
+        names = (job, "dead-letter-retention") if job == "retention" else (job,)
+
+        def override(suffix: str = "", names: tuple[str, ...] = names) -> str | None:
+            return next((v for n in names if (v := settings.schedule_override(n, suffix))), None)
+
+        spec = override() or defaults[job]
+        grace = override("_GRACE")
+        policy, maximum = parse_misfire(override("_MISFIRE") or "fire_once")
         table.append(
             ScheduledJob(
                 job=job,

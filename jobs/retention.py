@@ -1,25 +1,32 @@
-"""Retention job family (queue `retention`): drop dead letters past DEAD_LETTER_RETENTION_DAYS."""
+"""Retention job family (queue `retention`): archive finished rows to S3, then delete them
+(services/retention.py). `retention.dead_letters` is the purge-only job's old wire name, kept
+declared for messages still in flight; it runs the same archive."""
 
 from __future__ import annotations
 
 import dramatiq
 
+from core.archive_store import ArchiveStore
 from core.clock import utcnow
-from core.logging import get_logger
-from services.dead_letter_batches import DeadLetterBatches
-from services.dead_letters import DeadLetters
+from services.retention import Retention, retention_windows
 from worker.database import database, units_of_work
 
-log = get_logger("backroom.jobs.retention")
+
+def _run(broker: dramatiq.Broker) -> None:
+    settings = database(broker).settings
+    Retention(
+        units_of_work(broker), ArchiveStore.from_settings(settings), retention_windows(settings), utcnow
+    ).archive_finished_rows()
+
+
+@dramatiq.actor(actor_name="retention.archive", queue_name="retention", max_retries=3)
+def archive_finished_rows() -> None:
+    """Archive, verify, then delete each table's finished rows past retention. Bounded per run
+    (the next daily run continues); idempotent (the same rows are the same key)."""
+    _run(archive_finished_rows.broker)
 
 
 @dramatiq.actor(actor_name="retention.dead_letters", queue_name="retention", max_retries=3)
 def purge_old_dead_letters() -> None:
-    """Purge dead letters whose last failure is older than the retention period, with an audit row each.
-
-    Bounded per run (the next daily run continues); idempotent.
-    """
-    broker = purge_old_dead_letters.broker
-    days = database(broker).settings.dead_letter_retention_days
-    batches = DeadLetterBatches(DeadLetters(units_of_work(broker)), utcnow)
-    log.info("retention.dead_letters", purged=batches.purge_past_retention(days), days=days)
+    """The old purge-only actor's name: messages sent before the upgrade run the archive."""
+    _run(purge_old_dead_letters.broker)

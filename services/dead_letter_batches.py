@@ -1,12 +1,13 @@
-"""Dead letters by the batch: replay or purge every entry a filter matches, at a bounded rate,
-and the retention purge. Each entry is replayed or purged on its own (services/dead_letters.py)."""
+"""Dead letters by the batch: replay or purge every entry a filter matches, at a bounded rate.
+Each entry is replayed or purged on its own (services/dead_letters.py). Old entries are archived
+and purged by retention (services/retention.py)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from db.queries import dead_letters as q
@@ -71,13 +72,6 @@ class DeadLetterBatches:
                 except DeadLetterNotFound:
                     pass
         return {"purged": purged}
-
-    def purge_past_retention(self, days: int) -> int:
-        """Purge entries whose last failure is older than `days` (bounded per run; the next run
-        continues), each with an audit row: how many went."""
-        where = Filter(until=self.now() - timedelta(days=days))
-        done = self.purge_many(where, by="retention", reason=f"older than {days} days", limit=50_000)
-        return int(done["purged"])
 
     def _ids(self, where: Filter, limit: int, *, after: int = 0) -> list[int]:
         with self.one.units.begin() as uow:

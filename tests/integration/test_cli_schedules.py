@@ -9,7 +9,7 @@ from sqlalchemy import text
 from core.schedule_table import schedule_table
 from db.engine import transaction
 
-JOB = "dead-letter-retention"  # a run of it by hand purges only dead letters past retention
+JOB = "retention"  # a run of it by hand with no bucket configured archives and deletes nothing
 
 
 @pytest.fixture

@@ -235,35 +235,8 @@ def test_schedules_show_trigger_next_run_and_recent_runs(client):
     )
 
 
-def test_retention_purges_only_entries_past_the_retention_period(engine, broker, worker):
-    from datetime import UTC, datetime, timedelta
-
-    from db.queries import dead_letters as q
-    from worker.messages import enqueue
-
-    def entry(age_days):
-        when = datetime.now(UTC) - timedelta(days=age_days)
-        return insert_dead_letter(engine, actor="tests.old", first_failed_at=when, last_failed_at=when)
-
-    old, recent = entry(45), entry(2)
-    enqueue(broker, "dead-letter-retention")
-
-    def gone():
-        with transaction(engine) as s:
-            return q.get(s, old) is None
-
-    wait_for(gone, what="the old dead letter purged")
-    with transaction(engine) as s:
-        assert q.get(s, recent) is not None
-        assert (
-            s.execute(
-                text(
-                    "SELECT performed_by FROM dead_letter_action WHERE dead_letter_id IS NULL "
-                    "AND reason = 'older than 30 days'"
-                )
-            ).first()
-            is not None
-        )
+# Retention of dead letters (archived to S3, then purged with an audit row) moved to
+# tests/integration/test_retention.py (test_dead_letters_past_retention_are_archived_...).
 
 
 def test_metrics_count_dead_letters_by_actor_and_replays(flaky, engine, client):

@@ -15,8 +15,8 @@ from core.errors import Conflict, NotFound
 from core.logging import get_logger
 from core.messages import Outgoing
 from core.rules.dead_letters import may_replay, replay_options
+from db.queries import alerts, outbox, webhooks
 from db.queries import dead_letters as q
-from db.queries import outbox, webhooks
 from db.queries.dead_letters import Filter
 from db.unit_of_work import UnitsOfWork
 
@@ -25,7 +25,10 @@ __all__ = ["AlreadyReplayed", "DeadLetterNotFound", "DeadLetters", "Filter"]
 log = get_logger("backroom.dead_letters")
 # A replay is an operator's "try again": an intent its failure closed is opened again in the same
 # transaction, or its actor would find it settled and do nothing (an email that failed for good).
-REOPEN: dict[str, Callable[[Session, int], bool]] = {"email.send": outbox.reopen_failed}
+REOPEN: dict[str, Callable[[Session, int], bool]] = {
+    "email.send": outbox.reopen_failed,
+    "alerts.slack": alerts.reopen_slack_failed,
+}
 # A purge is an operator's "drop it": the intent still in its first state is closed in the same
 # transaction, or the reconciler would start a new chain for it once the dead letter is gone.
 CLOSE: dict[str, Callable[[Session, int, str], bool]] = {

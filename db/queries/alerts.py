@@ -112,3 +112,16 @@ def low_stock_now(session: Session, now: datetime) -> list[Any]:
             {"now": now},
         )
     )
+
+
+def reopen_slack_failed(session: Session, digest_id: int) -> bool:
+    """Make a `failed` Slack post `pending` again (an operator replays its dead letter, having fixed
+    the webhook): True if it was failed."""
+    reopened = session.execute(
+        text(
+            "UPDATE low_stock_digest SET slack_state = 'pending' "
+            "WHERE id = :id AND slack_state = 'failed' RETURNING id"
+        ),
+        {"id": digest_id},
+    ).scalar_one_or_none()
+    return reopened is not None

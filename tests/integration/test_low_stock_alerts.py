@@ -219,6 +219,15 @@ def test_a_slack_4xx_fails_the_digest_for_good(engine, settings, slack_server):
     alerts.post_digest_to_slack(digest_id)  # failed: not posted again
     (digest,) = digests_with(engine, sku)
     assert (digest.slack_state, digest.slack_attempts) == ("failed", 1) and slack_server.posts == []
+    # Replaying its dead letter (services/dead_letters.REOPEN) makes it pending, so the replay posts.
+    from services.dead_letters import REOPEN
+
+    with transaction(engine) as s:
+        assert REOPEN["alerts.slack"](s, digest_id) is True
+    fixed = settings.model_copy(update={"slack_webhook_url": SecretStr(slack_server.webhook_url)})
+    LowStockAlerts(UnitsOfWork(engine, lambda m: "id"), fixed, utcnow).post_digest_to_slack(digest_id)
+    (digest,) = digests_with(engine, sku)
+    assert digest.slack_state == "sent" and len(slack_server.posts) == 1
 
 
 def test_through_the_session_worker_a_slack_500_is_retried_and_the_digest_posted_once(

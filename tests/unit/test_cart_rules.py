@@ -19,7 +19,7 @@ SECRET = "s" * 40
 
 
 def test_steps_parse_in_order_and_refuse_bad_lists():
-    assert STEPS == (timedelta(hours=1), timedelta(hours=24), timedelta(hours=72))
+    assert parse_steps("1h,24h,72h") == (timedelta(hours=1), timedelta(hours=24), timedelta(hours=72))
     assert parse_steps("2s, 4s") == (timedelta(seconds=2), timedelta(seconds=4))
     for bad in ("", "1h,1h", "24h,1h", "1x", "0s"):
         with pytest.raises(ValueError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 
 from sqlalchemy import text
 
@@ -19,6 +20,9 @@ from tests.support.waiting import wait_for
 def test_a_crossing_is_one_digest_by_email_and_slack_and_a_new_crossing_another(
     settings, start_process, resend_server
 ):
+    # A Redis namespace of its own: a session worker of the integration tests, if this process
+    # started one, consumes the session namespace's `alerts` queue with settings that have no Slack.
+    settings = settings.model_copy(update={"redis_namespace": f"brtest-alerts-{uuid.uuid4().hex[:8]}"})
     engine = make_engine(settings)
     with SlackServer() as slack:
         env = process_env(settings, SLACK_WEBHOOK_URL=slack.webhook_url)

@@ -12,6 +12,9 @@ from sqlmodel import Session
 
 from db.queries.products import LIVE
 
+# core.rules.alerts.crossed and .rearms, as SQL on `product`.
+CROSSED = "low_stock_threshold > 0 AND stock <= low_stock_threshold AND low_stock_alerted_at IS NULL"
+REARMS = "low_stock_alerted_at IS NOT NULL AND stock > low_stock_threshold"
 RESERVED = f"COALESCE((SELECT SUM(quantity) FROM reservation r WHERE r.sku = p.sku AND {LIVE}), 0)"
 
 
@@ -20,8 +23,9 @@ def rearm(session: Session) -> list[str]:
     crossing alerts again. The SKUs re-armed."""
     rows = session.execute(
         text(
-            "UPDATE product SET low_stock_alerted_at = NULL "
-            "WHERE low_stock_alerted_at IS NOT NULL AND stock > low_stock_threshold RETURNING sku"
+            f"WITH due AS (SELECT sku FROM product WHERE {REARMS} ORDER BY sku FOR UPDATE) "
+            f"UPDATE product p SET low_stock_alerted_at = NULL FROM due WHERE p.sku = due.sku AND {REARMS} "
+            "RETURNING p.sku"
         )
     )
     return sorted(str(r.sku) for r in rows)
@@ -31,14 +35,15 @@ def claim_crossed(session: Session, now: datetime) -> list[Any]:
     """Mark every newly crossed product alerted `now` and return them (sku, name, stock, threshold).
 
     One statement: a concurrent run blocks on the same rows and, once this one commits, finds them
-    alerted (PostgreSQL re-checks the WHERE on the new row version), so each crossing is claimed once."""
+    alerted (PostgreSQL re-checks the WHERE on the new row version), so each crossing is claimed once.
+    Rows are locked in SKU order, as every other multi-row lock on products, so no deadlock."""
     return list(
         session.execute(
             text(
-                "UPDATE product SET low_stock_alerted_at = :now "
-                "WHERE low_stock_threshold > 0 AND stock <= low_stock_threshold "
-                "AND low_stock_alerted_at IS NULL "
-                "RETURNING sku, name, stock, low_stock_threshold AS threshold"
+                f"WITH due AS (SELECT sku FROM product WHERE {CROSSED} ORDER BY sku FOR UPDATE) "
+                "UPDATE product p SET low_stock_alerted_at = :now FROM due "
+                f"WHERE p.sku = due.sku AND {CROSSED} "
+                "RETURNING p.sku, p.name, p.stock, p.low_stock_threshold AS threshold"
             ),
             {"now": now},
         )

@@ -59,6 +59,7 @@ class Carts:
     units: UnitsOfWork
     settings: Settings
     now: Callable[[], datetime]
+    batch_size: int = BATCH_SIZE
 
     # -- the storefront -------------------------------------------------------------------------
 
@@ -134,17 +135,21 @@ class Carts:
         steps = rules.parse_steps(self.settings.abandoned_cart_steps)
         seconds = [int(step.total_seconds()) for step in steps]
         total = 0
+        # Carts this run already looked at: a cart whose step it just queued may be due for the
+        # next one at once (idle for days), and one step a run is the rule.
+        seen: list[str] = []
         for _ in range(MAX_BATCHES_PER_RUN):
             with self.units.begin() as uow:
                 now = self.now()
-                due = q.lock_due_carts(uow.session, seconds, now, BATCH_SIZE)
+                due = q.lock_due_carts(uow.session, seconds, now, self.batch_size, exclude=seen)
+                seen += [cart.cart_id for cart in due]
                 for cart in due:
                     outbox_id = self._queue_step(uow.session, cart, steps, now)
                     if outbox_id is not None:
                         unsent = mark_unsent_if_unsent(self.units, outbox.STUCK, outbox_id)
                         uow.send_after_commit(*EMAIL_ACTOR, outbox_id, if_unsent=unsent)
                         total += 1
-            if len(due) < BATCH_SIZE:
+            if len(due) < self.batch_size:
                 break
         log.info("carts.reminders_queued", emails=total)
         return total

@@ -74,7 +74,12 @@ class Trigger:
     def fire_times(self, after: datetime, until: datetime) -> list[datetime]:
         """Fire times in (after, until], the newest LOOKBACK of them, oldest first."""
         times: list[datetime] = []
-        moment, wall = after, None
+        # Start from `after`'s own local time: the repeat of a local time already fired (the
+        # previous tick's slot) is not a new slot either.
+        moment, wall = (
+            after,
+            (after.astimezone(timezone(self.tz)).replace(tzinfo=None) if self.is_cron else None),
+        )
         while True:
             moment = self.next_after(moment)
             if moment > until:

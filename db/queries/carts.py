@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.types import Integer
+from sqlalchemy.types import Integer, String
 from sqlmodel import Session
 
 _COLUMNS = "cart_id, email, marketing_consent, items, sequence, step_sent, state, last_activity_at"
@@ -117,19 +117,23 @@ def emails_sent(session: Session, cart_id: str) -> list[Any]:
     )
 
 
-def lock_due_carts(session: Session, steps_seconds: list[int], now: datetime, limit: int) -> list[Any]:
-    """Active carts with an email and consent whose next step's idle time has passed, locked;
-    rows another run holds are skipped, so two runs at once never pick one cart."""
+def lock_due_carts(
+    session: Session, steps_seconds: list[int], now: datetime, limit: int, *, exclude: list[str]
+) -> list[Any]:
+    """Active carts with an email, consent and items whose next step's idle time has passed,
+    locked, leaving out `exclude`; rows another run holds are skipped, so two runs at once never
+    pick one cart."""
     return list(
         session.execute(
             text(
                 f"SELECT {_COLUMNS} FROM cart "
                 "WHERE state = 'active' AND marketing_consent AND email IS NOT NULL "
+                "AND jsonb_array_length(items) > 0 AND NOT (cart_id = ANY(:exclude)) "
                 "AND step_sent < cardinality(:steps) "
                 "AND last_activity_at <= :now - make_interval(secs => (:steps)[step_sent + 1]) "
                 "ORDER BY last_activity_at, cart_id LIMIT :limit FOR UPDATE SKIP LOCKED"
-            ).bindparams(bindparam("steps", type_=ARRAY(Integer))),
-            {"steps": steps_seconds, "now": now, "limit": limit},
+            ).bindparams(bindparam("steps", type_=ARRAY(Integer)), bindparam("exclude", type_=ARRAY(String))),
+            {"steps": steps_seconds, "now": now, "limit": limit, "exclude": exclude},
         )
     )
 

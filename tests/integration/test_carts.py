@@ -2,6 +2,7 @@
 Resend server: the API, the steps driven by `now`, conversion, unsubscribing, two runs at once, and
 the check against the cart right before an email goes."""
 
+import dataclasses
 import re
 import threading
 import uuid
@@ -335,3 +336,25 @@ def test_the_job_runs_on_the_worker(broker, worker, client, shop, engine):
     assert put_cart(client, cart_id, [(sku, 1)], **body).status_code == 201
     enqueue(broker, "abandoned-carts")
     assert wait_sent(engine, cart_id, 1) == [f"abandoned-cart/{cart_id}/1/1"]
+
+
+def test_one_run_sends_one_step_a_cart_even_when_batches_run_over(client, shop, carts, clock, engine):
+    """Found by review: a full batch made the run look again, and carts it had just advanced were
+    due for their next step at once (idle for days): three emails a cart in one run."""
+    sku = shop.product(50)
+    small = dataclasses.replace(carts, batch_size=2)
+    idle = [idle_cart(client, clock, [(sku, 1)], hours_ago=100) for _ in range(3)]
+    small.send_abandoned_cart_emails()
+    for cart_id in idle:
+        assert [r.idempotency_key.rsplit("/", 1)[1] for r in outbox_rows(engine, cart_id)] == ["1"]
+
+
+def test_emptied_carts_never_hold_up_the_carts_behind_them(client, shop, carts, clock, engine):
+    """Found by review: emptied carts stayed due and first in line, filling every batch."""
+    sku = shop.product(50)
+    small = dataclasses.replace(carts, batch_size=2)
+    for _ in range(3):
+        idle_cart(client, clock, [], hours_ago=200)
+    waiting = idle_cart(client, clock, [(sku, 1)], hours_ago=2)
+    small.send_abandoned_cart_emails()
+    assert len(outbox_rows(engine, waiting)) == 1

@@ -118,3 +118,13 @@ def test_overdue_after_a_period_and_its_grace_without_success():
         period=period,
         grace=grace,
     )
+
+
+def test_when_clocks_go_back_the_next_tick_does_not_fire_the_repeated_local_time():
+    """Found by review: the slot at 02:30 CEST was fired, then the next tick fired 02:30 CET."""
+    berlin = Trigger("30 2 * * *", "Europe/Berlin")
+    plan = plan_tick(berlin, last_slot=at("2026-10-25 00:30:00"), now=at("2026-10-25 01:30:20"))
+    assert plan.fire == [] and plan.skipped == []
+    assert plan_tick(berlin, last_slot=at("2026-10-25 00:30:00"), now=at("2026-10-26 01:30:10")).fire == [
+        at("2026-10-26 01:30:00")
+    ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.catalog import JOBS
+from core.errors import Unavailable
 from core.messages import Outgoing
 from core.rules.schedules import ScheduledJob
 from db.queries import schedule_runs as runs
@@ -56,9 +57,17 @@ class ScheduleControls:
             state.audit(uow.session, job=job, action="run", by=by, reason=reason)
         assert run_id is not None  # a manual run's slot is its own instant
         definition = JOBS[job]
-        message_id = self.units.send(
-            Outgoing(definition.actor_name, definition.queue, options={"schedule_run_id": run_id})
-        )
+        try:
+            message_id = self.units.send(
+                Outgoing(definition.actor_name, definition.queue, options={"schedule_run_id": run_id})
+            )
+        except Exception as error:
+            # Not left `not_sent` for a resend: the operator was told it failed and may run it again.
+            with self.units.begin() as uow:
+                runs.mark_finished(
+                    uow.session, run_id, state="failed", now=now, dead_letter_id=None, error="not sent"
+                )
+            raise Unavailable(f"Could not enqueue {job}: the broker is unreachable; nothing ran.") from error
         with self.units.begin() as uow:
             runs.mark_sent(uow.session, run_id, message_id)
         return message_id

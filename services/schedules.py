@@ -94,7 +94,11 @@ class Schedules:
     def resend_unsent(self) -> int:
         """Send once more every claimed run whose message was never sent, with its same slot."""
         resent = 0
+        with self.units.begin() as uow:
+            paused = {job for job, row in state.states(uow.session).items() if row["paused"]}
         for scheduled in self.table:
+            if scheduled.job in paused:  # paused since its claim: it fires again when resumed
+                continue
             with self.units.begin() as uow:
                 # The row lock holds until the send is recorded: one resender per run.
                 for run_id in runs.claim_unsent(uow.session, scheduled.job, self.now() - RESEND_AFTER):

@@ -40,7 +40,9 @@ def upsert_product(
             "VALUES (:sku, :name, :stock, :t, :price, :currency) "
             "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, stock = excluded.stock, "
             "low_stock_threshold = excluded.low_stock_threshold, price = excluded.price, "
-            "currency = excluded.currency, updated_at = now() "
+            "currency = excluded.currency, updated_at = now(), "
+            "low_stock_alerted_at = CASE WHEN excluded.stock > excluded.low_stock_threshold THEN NULL "
+            "ELSE product.low_stock_alerted_at END "
             "RETURNING (xmax = 0) AS created"
         ),
         {"sku": sku, "name": name, "stock": stock, "t": threshold, "price": price, "currency": currency},
@@ -85,7 +87,12 @@ def change_stock(session: Session, items: dict[str, int], sign: int) -> None:
     """Lower (sign -1) or raise (sign +1) stock on hand; rows must already be locked.
     The CHECK (stock >= 0) makes an oversell an error, never a negative count."""
     session.execute(
-        text("UPDATE product SET stock = stock + :delta, updated_at = now() WHERE sku = :sku"),
+        text(
+            "UPDATE product SET stock = stock + :delta, updated_at = now(), "
+            # Back above its threshold: the low-stock alert re-arms now, not at the next run.
+            "low_stock_alerted_at = CASE WHEN stock + :delta > low_stock_threshold THEN NULL "
+            "ELSE low_stock_alerted_at END WHERE sku = :sku"
+        ),
         [{"sku": sku, "delta": sign * qty} for sku, qty in items.items()],
     )
 

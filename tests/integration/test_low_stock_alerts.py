@@ -290,3 +290,20 @@ def test_admin_route_and_cli_list_products_low_now_with_when_alerted(engine, set
     assert "0 (OUT)" in lines[alerted] and "not yet" in lines[pending] and fine not in lines
     code, out = cli("stock", "low", "--json")
     assert code == 0 and {r["sku"]: r for r in json.loads(out.out)}[pending] == mine[pending]
+
+
+def test_a_restock_between_two_runs_rearms_at_once_so_the_next_crossing_is_not_missed(
+    engine, settings, broker
+):
+    """Found by review: restocked at 10:01 and sold back down by 10:14, the 10:15 run saw no new
+    crossing, because only the job re-armed. Stock going above the threshold re-arms now."""
+    sku = factories.new_sku("between")
+    alerts = LowStockAlerts(UnitsOfWork(engine, BrokerSender(broker)), settings, utcnow)
+    put(engine, settings, sku, 2)
+    alerts.send_low_stock_alerts()
+    assert alerted_at(engine, sku) is not None
+    put(engine, settings, sku, 9)  # restocked: re-armed without any run
+    assert alerted_at(engine, sku) is None
+    put(engine, settings, sku, 3)  # sold back down before the next run
+    alerts.send_low_stock_alerts()
+    assert len(digests_with(engine, sku)) == 2

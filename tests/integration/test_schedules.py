@@ -196,3 +196,25 @@ def test_an_overdue_job_alerts_once_per_episode(clean, engine, settings, quiet, 
     assert watch.check_overdue() == []  # a success ends the episode
     view = watch.overview()[0]
     assert view["job"] == JOB and view["overdue"] is False and view["last_success"] == clock()
+
+
+def test_a_paused_job_is_not_resent_and_a_manual_run_that_cannot_be_sent_is_failed(
+    clean, engine, settings, quiet
+):
+    """Found by review: a run claimed before a pause was resent anyway; a manual run whose send
+    failed was resent later although the operator was told it failed."""
+    from core.errors import Unavailable
+
+    clock = FakeClock(T0 + timedelta(seconds=1))
+    down = build_broker(make_settings(settings.database_url, "redis://127.0.0.1:1/0"))
+    scheduler(engine, settings, down, clock).tick()
+    controls = ScheduleControls(
+        scheduler(engine, settings, quiet, clock).units, clock, [ScheduledJob(JOB, Trigger("1m"))]
+    )
+    controls.pause(JOB, by="oncall")
+    clock.advance(30)
+    assert scheduler(engine, settings, quiet, clock).resend_unsent() == 0
+    broken = ScheduleControls(scheduler(engine, settings, down, clock).units, clock, controls.table)
+    with pytest.raises(Unavailable):
+        broken.run_now(JOB, by="oncall")
+    assert sorted(r.state for r in runs(engine)) == ["failed", "not_sent"]

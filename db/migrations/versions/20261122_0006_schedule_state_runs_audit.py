@@ -54,8 +54,9 @@ def upgrade() -> None:
     op.add_column("schedule_run", sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("schedule_run", sa.Column("dead_letter_id", sa.BigInteger(), nullable=True))
     op.add_column("schedule_run", sa.Column("error", sa.Text(), nullable=True))
-    # Runs fired before this change: a message id means it was sent; none means it never was.
-    op.execute("UPDATE schedule_run SET state = 'not_sent' WHERE message_id IS NULL")
+    # Runs fired before this change: a message id means it was sent.
+    # Old sends that failed are history, not work: `skipped`, so no scheduler resends them now.
+    op.execute("UPDATE schedule_run SET state = 'skipped', error = 'never sent' WHERE message_id IS NULL")
     op.create_check_constraint(
         "schedule_run_state_valid",
         "schedule_run",

@@ -110,6 +110,18 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _background_logs_to_stderr() -> None:
+    """Before any test configures logging, structlog prints to stdout; the session's worker threads
+    then log into whatever a CLI test is capturing as the command's output. Send them to the
+    process's real stderr instead (never closed, unlike a test's capture)."""
+    import sys
+
+    import structlog
+
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.__stderr__))
+
+
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
     """Tests that call configure_logging point the root handler at pytest's captured stderr;

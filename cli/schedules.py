@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from cli.tables import print_table
 from core.clock import utcnow
 from core.logging import configure_logging
 from core.schedule_table import schedule_table
@@ -61,11 +62,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, default=str, indent=2))
         return 0
-    table = [[_cell(row, column) for column in COLUMNS] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in table)) for i, c in enumerate(COLUMNS)]
-    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)).rstrip())
-    for line in table:
-        print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    print_table(COLUMNS, [[_cell(row, column) for column in COLUMNS] for row in rows])
     return 0
 
 

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from cli.tables import print_table
 from core.clock import utcnow
 from core.logging import configure_logging
 from core.settings import load_settings
@@ -39,11 +40,7 @@ def run_low(args: argparse.Namespace) -> int:
     if not rows:
         print("no product is at or below its low-stock threshold")
         return 0
-    table = [[_cell(row, column) for column in COLUMNS] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in table)) for i, c in enumerate(COLUMNS)]
-    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)).rstrip())
-    for line in table:
-        print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    print_table(COLUMNS, [[_cell(row, column) for column in COLUMNS] for row in rows])
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.catalog import EMAIL_ACTOR
-from core.errors import BackroomError, Invalid, NotFound
+from core.errors import BackroomError, NotFound
 from core.logging import get_logger
 from core.rules import carts as rules
 from core.rules.money import major_units
@@ -27,6 +27,7 @@ from core.settings import Settings
 from db.queries import carts as q
 from db.queries import outbox
 from db.unit_of_work import UnitsOfWork
+from services.reservations import unknown_skus
 from services.unsent import mark_unsent_if_unsent
 
 log = get_logger("backroom.services.carts")
@@ -213,14 +214,7 @@ class Carts:
         known = q.priced_products(session, skus)
         missing = {sku for sku in skus if sku not in known}
         if missing:
-            raise Invalid(
-                "Some SKUs do not exist.",
-                [
-                    {"field": f"items[{i}].sku", "message": f"unknown SKU {sku!r}"}
-                    for i, (sku, _) in enumerate(items)
-                    if sku in missing
-                ],
-            )
+            raise unknown_skus(items, missing)
 
     @staticmethod
     def _view(session: Session, cart_id: str) -> dict[str, Any]:

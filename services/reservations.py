@@ -19,6 +19,18 @@ from db.unit_of_work import UnitsOfWork
 MAX_BATCHES_PER_RUN = 50
 
 
+def unknown_skus(items: Sequence[tuple[str, int]], missing: set[str]) -> Invalid:
+    """The 422 naming each line whose SKU has no product, by its position in the request."""
+    return Invalid(
+        "Some SKUs do not exist.",
+        [
+            {"field": f"items[{i}].sku", "message": f"unknown SKU {sku!r}"}
+            for i, (sku, _) in enumerate(items)
+            if sku in missing
+        ],
+    )
+
+
 class CheckoutClosed(Conflict):
     slug, title = "checkout-closed", "Checkout closed"
 
@@ -66,14 +78,7 @@ class Reservations:
             priced = lock_priced_products(session, list(wanted))
             missing = {sku for sku in wanted if sku not in priced}
             if missing:
-                raise Invalid(
-                    "Some SKUs do not exist.",
-                    [
-                        {"field": f"items[{i}].sku", "message": f"unknown SKU {sku!r}"}
-                        for i, (sku, _) in enumerate(items)
-                        if sku in missing
-                    ],
-                )
+                raise unknown_skus(items, missing)
             owed = self._owed(wanted, {sku: price for sku, (_, price) in priced.items()})
             on_hand = {sku: stock for sku, (stock, _) in priced.items()}
             held = queries.held_by_others(session, list(wanted), checkout_id, now)

@@ -49,6 +49,18 @@ JOBS: dict[str, Job] = {
             "one digest of products newly at or below their low-stock threshold (email, Slack)",
         ),
         Job(
+            "premium-renewals",
+            "subscriptions.renew_due",
+            "subscriptions",
+            "charge each due subscription's next period once; dunning on a decline (RENEWAL_RETRY_SCHEDULE)",
+        ),
+        Job(
+            "renewal-reminders",
+            "subscriptions.send_reminders",
+            "subscriptions",
+            "one reminder a period, RENEWAL_REMINDER_DAYS before it ends",
+        ),
+        Job(
             "abandoned-carts",
             "carts.send_reminders",
             "carts",
@@ -61,8 +73,12 @@ JOBS: dict[str, Job] = {
 WEBHOOK_ACTOR = ("webhooks.process", "webhooks")
 EMAIL_ACTOR = ("email.send", "email")
 SLACK_ACTOR = ("alerts.slack", "alerts")
+RENEWAL_ACTOR = ("subscriptions.renew", "subscriptions")  # one subscription's due renewal
 
 
 def queues() -> list[str]:
     """Every queue a worker may consume, recurring or on demand."""
-    return sorted({job.queue for job in JOBS.values()} | {WEBHOOK_ACTOR[1], EMAIL_ACTOR[1], SLACK_ACTOR[1]})
+    return sorted(
+        {job.queue for job in JOBS.values()}
+        | {WEBHOOK_ACTOR[1], EMAIL_ACTOR[1], SLACK_ACTOR[1], RENEWAL_ACTOR[1]}
+    )

@@ -16,6 +16,8 @@ def default_triggers(settings: Settings) -> dict[str, str]:
         "reconcile": "1m",
         "abandoned-carts": "15m",
         "low-stock-alerts": "15m",
+        "premium-renewals": "1h",
+        "renewal-reminders": "0 9 * * *",  # daily at 09:00 in SCHEDULE_TIMEZONE: a humane hour
         "retention": "0 3 * * *",  # daily at 03:00 in SCHEDULE_TIMEZONE
         "dead-letter-retention": "0 3 * * *",
     }

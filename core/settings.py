@@ -12,6 +12,7 @@ import binascii
 import ipaddress
 import re
 import sys
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -109,6 +110,15 @@ class Settings(ScheduleSettings):
     public_base_url: str = "http://localhost:8000"
     slack_webhook_url: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
+    # Premium renewals: the Stripe API (STRIPE_API_BASE points the SDK at another server, e.g.
+    # localstripe in tests), the dunning offsets after a renewal's first failure, how many days
+    # before a period ends its reminder goes, and the page where a customer updates the card.
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base: str | None = None
+    stripe_timeout_seconds: float = Field(20.0, gt=0, le=120)
+    renewal_retry_schedule: str = "1d,3d,5d,7d"
+    renewal_reminder_days: int = Field(7, ge=0, le=365)
+    billing_url_template: str = "https://shop.example.com/billing/{subscription_id}"
 
     reservation_ttl_seconds: int = Field(900, ge=10, le=7 * 86400)
     stock_cleanup_interval_minutes: int = Field(5, ge=1, le=1440)
@@ -175,6 +185,18 @@ class Settings(ScheduleSettings):
         if not steps or steps != sorted(steps) or len(set(steps)) != len(steps):
             raise ValueError("must be increasing durations like 1h,24h,72h")
         return value
+
+    @field_validator("renewal_retry_schedule")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        offsets = [parse_duration(part) for part in split_list(value)]
+        if offsets != sorted(offsets) or len(set(offsets)) != len(offsets):
+            raise ValueError("must be increasing durations after the first failure, like 1d,3d,5d,7d")
+        return value
+
+    def renewal_retry_offsets(self) -> list[timedelta]:
+        """RENEWAL_RETRY_SCHEDULE parsed: the retries' offsets from a renewal's first failure."""
+        return [parse_duration(part) for part in split_list(self.renewal_retry_schedule)]
 
     @field_validator("store_currency")
     @classmethod

@@ -17,6 +17,8 @@ SCHEDULED_JOBS = (
     "reconcile",
     "abandoned-carts",
     "low-stock-alerts",
+    "premium-renewals",
+    "renewal-reminders",
     "retention",
     "dead-letter-retention",
 )
@@ -49,6 +51,12 @@ class ScheduleSettings(BaseSettings):
     schedule_low_stock_alerts: str | None = None
     schedule_low_stock_alerts_grace: str | None = None
     schedule_low_stock_alerts_misfire: str = "fire_once"
+    schedule_premium_renewals: str | None = None
+    schedule_premium_renewals_grace: str | None = None
+    schedule_premium_renewals_misfire: str = "fire_once"
+    schedule_renewal_reminders: str | None = None
+    schedule_renewal_reminders_grace: str | None = None
+    schedule_renewal_reminders_misfire: str = "fire_once"
     schedule_retention: str | None = None
     schedule_retention_grace: str | None = None
     schedule_retention_misfire: str = "fire_once"

@@ -13,4 +13,5 @@ ACTOR_MODULES = (
     "jobs.retention",
     "jobs.alerts",
     "jobs.carts",
+    "jobs.subscriptions",
 )

@@ -8,6 +8,7 @@ from db.models.outbox import EmailOutbox
 from db.models.payments import PaymentRefund, UnmatchedPayment
 from db.models.schedules import ScheduleAction, ScheduleRun, ScheduleState
 from db.models.stock import Checkout, Product, Reservation
+from db.models.subscriptions import Subscription, SubscriptionCharge, SubscriptionChargeAttempt
 from db.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "ScheduleAction",
     "ScheduleRun",
     "ScheduleState",
+    "Subscription",
+    "SubscriptionCharge",
+    "SubscriptionChargeAttempt",
     "UnmatchedPayment",
     "WebhookEvent",
 ]

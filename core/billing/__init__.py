@@ -1,0 +1,1 @@
+"""Payment gateways that charge a saved card off-session: renewals of premium subscriptions."""

@@ -1,0 +1,1 @@
+"""Premium subscription job family (queue `subscriptions`): renewals and renewal reminders."""

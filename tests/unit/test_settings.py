@@ -98,3 +98,17 @@ def test_webhook_secrets_split_on_commas_for_rotation():
     s = settings(app_env="test", paystack_secret_key="sk_new, sk_old ,")
     assert s.webhook_secrets("paystack") == ["sk_new", "sk_old"]
     assert s.webhook_secrets("stripe") == []
+
+
+def test_renewal_retry_schedule_is_parsed_and_must_increase(monkeypatch, capsys):
+    from datetime import timedelta
+
+    assert settings().renewal_retry_offsets() == [timedelta(days=d) for d in (1, 3, 5, 7)]
+    assert settings(renewal_retry_schedule="2s, 4s").renewal_retry_offsets() == [
+        timedelta(seconds=2),
+        timedelta(seconds=4),
+    ]
+    env = {**{k.upper(): v for k, v in BASE.items()}, "RENEWAL_RETRY_SCHEDULE": "3d,1d"}
+    err = _exit_line(monkeypatch, capsys, env)
+    assert err.startswith("backroom: invalid setting RENEWAL_RETRY_SCHEDULE:")
+    assert "increasing" in err

@@ -33,6 +33,12 @@ from api.resources.payments import AdminPaymentsResource
 from api.resources.products import ProductResource
 from api.resources.reservations import ReservationResource
 from api.resources.schedules import ScheduleActionResource
+from api.resources.subscriptions import (
+    AdminSubscriptionRetryResource,
+    AdminSubscriptionsResource,
+    SubscriptionCancelResource,
+    SubscriptionResource,
+)
 from api.resources.webhooks import WebhookResource
 from core.clock import utcnow
 from core.errors import BackroomError
@@ -54,6 +60,7 @@ from services.payments import PaymentIssues
 from services.products import Products
 from services.reservations import Reservations
 from services.schedule_controls import ScheduleControls
+from services.subscriptions import Subscriptions
 from services.webhooks import Webhooks
 from worker.broker import build_broker
 from worker.messages import BrokerSender
@@ -89,6 +96,11 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     ("/v1/carts/{cart_id}/unsubscribe", lambda d: CartUnsubscribeResource(Carts(d.units, d.settings, d.now))),
     ("/v1/carts/unsubscribe", lambda d: UnsubscribeLinkResource(Carts(d.units, d.settings, d.now))),
     (
+        "/v1/subscriptions/{subscription_id}",
+        lambda d: SubscriptionResource(subscriptions(d), d.settings.max_body_bytes),
+    ),
+    ("/v1/subscriptions/{subscription_id}/cancel", lambda d: SubscriptionCancelResource(subscriptions(d))),
+    (
         "/v1/admin/dead-letters",
         lambda d: DeadLetterListResource(DeadLetters(d.units), d.settings.max_body_bytes),
     ),
@@ -113,6 +125,11 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
         lambda d: DeadLetterReplayResource(DeadLetters(d.units), d.settings.max_body_bytes),
     ),
     ("/v1/admin/payments", lambda d: AdminPaymentsResource(PaymentIssues(d.units))),
+    ("/v1/admin/subscriptions", lambda d: AdminSubscriptionsResource(subscriptions(d))),
+    (
+        "/v1/admin/subscriptions/{subscription_id}/retry",
+        lambda d: AdminSubscriptionRetryResource(subscriptions(d)),
+    ),
     ("/v1/admin/low-stock", lambda d: LowStockResource(LowStockAlerts(d.units, d.settings, d.now))),
     ("/v1/admin/queues", lambda d: QueuesResource(operations(d))),
     ("/v1/admin/schedules", lambda d: SchedulesResource(operations(d))),
@@ -129,6 +146,10 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
         ),
     ),
 ]
+
+
+def subscriptions(deps: Deps) -> Subscriptions:
+    return Subscriptions(deps.units, deps.settings, deps.now)
 
 
 def dead_letter_batches(deps: Deps) -> DeadLetterBatches:

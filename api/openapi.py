@@ -8,6 +8,7 @@ from typing import Any
 from api.openapi_admin import admin_paths
 from api.openapi_carts import CART_MODELS, cart_paths
 from api.openapi_parts import OBJECT, PROBLEM, json_body, operation, problems, ref
+from api.openapi_subscriptions import SUBSCRIPTION_MODELS, subscription_paths
 from api.schemas import (
     BulkIn,
     JobRunOut,
@@ -157,6 +158,7 @@ def _paths() -> dict[str, Any]:
             ),
         },
         **cart_paths(),
+        **subscription_paths(),
         **admin_paths(),
         "/v1/jobs/{name}/run": {
             "post": operation(
@@ -185,6 +187,7 @@ def openapi_document() -> dict[str, Any]:
         ReplayIn,
         BulkIn,
         *CART_MODELS,
+        *SUBSCRIPTION_MODELS,
     ):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))

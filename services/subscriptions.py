@@ -1,0 +1,177 @@
+"""Premium subscriptions as the storefront sells them, and what operators do with the stuck ones.
+
+`Subscriptions.put` records what the storefront knows; the renewal run (services/renewals.py) owns
+the state, the period and the charges from then on. The rules of a PUT on an existing subscription:
+
+- email, plan, amount, currency, interval, gateway, customer_ref and payment_method_ref are
+  replaced. A charge already started keeps its own amount and currency (they are on its row).
+- `current_period_end` is ours once created (renewals advance it): an update's value is applied
+  only when it is LATER than the stored one (an extension; `anchor_day` follows it, the day of the
+  month in UTC); an earlier or equal one is ignored and the answer shows the stored period.
+- a NEW `payment_method_ref` on a `past_due` subscription sets `next_attempt_at = now` and sends
+  the subscription's renewal after commit: the card is tried at once, not at the next hourly run.
+- `cancelled`: refused (409 `subscription-ended`); a new subscription needs a new id.
+- `lapsed`: the fields are replaced but it stays lapsed; an operator revives it with `retry_now`.
+
+Cancelling (`cancel`) is idempotent: an active subscription ends at its period's end (the renewal
+run marks it cancelled and charges nothing); a past-due or lapsed one is cancelled now and its
+dunning stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from core.catalog import RENEWAL_ACTOR
+from core.errors import Conflict, NotFound
+from core.logging import get_logger
+from core.settings import Settings
+from db.queries import subscriptions as q
+from db.unit_of_work import UnitsOfWork
+from services.subscription_views import issue_view, subscription_view
+
+log = get_logger("backroom.services.subscriptions")
+
+NEEDING_A_PERSON = ("past_due", "lapsed")
+
+
+class SubscriptionNotFound(NotFound):
+    slug, title = "subscription-not-found", "Subscription not found"
+
+
+class SubscriptionEnded(Conflict):
+    slug, title = "subscription-ended", "Subscription ended"
+
+
+class NotRetryable(Conflict):
+    slug, title = "subscription-not-retryable", "Subscription cannot be retried"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What the storefront sold: the body of a PUT, validated by the API."""
+
+    email: str
+    plan: str
+    amount: int
+    currency: str
+    interval: str
+    current_period_end: datetime
+    gateway: str
+    customer_ref: str
+    payment_method_ref: str
+
+
+@dataclass(frozen=True)
+class PutSubscription:
+    subscription: dict[str, Any]
+    created: bool
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    units: UnitsOfWork
+    settings: Settings
+    now: Callable[[], datetime]
+
+    def put(self, subscription_id: str, terms: Terms) -> PutSubscription:
+        """Create the subscription (active, anchored on its period end's day in UTC) or update it
+        by the rules in this module's docstring."""
+        now = self.now()
+        end = terms.current_period_end
+        values = {**asdict(terms), "anchor_day": end.astimezone(UTC).day}
+        with self.units.begin() as uow:
+            session = uow.session
+            created = q.insert_subscription(session, subscription_id, now, **values)
+            if not created:
+                stored = q.get_subscription(session, subscription_id, lock=True)
+                assert stored is not None  # subscriptions are never deleted by a request
+                if stored.state == "cancelled":
+                    raise SubscriptionEnded(
+                        f"Subscription {subscription_id!r} was cancelled; a new subscription needs a new id."
+                    )
+                if end <= stored.current_period_end:  # ours: renewals move it
+                    del values["current_period_end"], values["anchor_day"]
+                new_card = terms.payment_method_ref != stored.payment_method_ref
+                if new_card and stored.state == "past_due":
+                    values["next_attempt_at"] = now  # the card is tried at once
+                    uow.send_after_commit(*RENEWAL_ACTOR, subscription_id)
+                q.update_subscription(session, subscription_id, now, **values)
+            view = _view(session, subscription_id)
+        log.info("subscriptions.put", subscription_id=subscription_id, created=created)
+        return PutSubscription(view, created)
+
+    def get(self, subscription_id: str) -> dict[str, Any]:
+        with self.units.begin() as uow:
+            return _view(uow.session, subscription_id)
+
+    def cancel(self, subscription_id: str) -> dict[str, Any]:
+        """Active: ends at the period's end. Past due or lapsed: cancelled now, dunning stops.
+        Cancelled: nothing changes. The answer is the subscription either way."""
+        now = self.now()
+        with self.units.begin() as uow:
+            stored = self._lock(uow.session, subscription_id)
+            if stored.state == "active" and not stored.cancel_at_period_end:
+                q.update_subscription(uow.session, subscription_id, now, cancel_at_period_end=True)
+            elif stored.state in NEEDING_A_PERSON:
+                q.update_subscription(
+                    uow.session,
+                    subscription_id,
+                    now,
+                    state="cancelled",
+                    cancelled_at=now,
+                    next_attempt_at=None,
+                )
+            view = _view(uow.session, subscription_id)
+        log.info("subscriptions.cancelled", subscription_id=subscription_id, state=view["state"])
+        return view
+
+    def retry_now(self, subscription_id: str) -> dict[str, Any]:
+        """An operator's "try the card again now": past due -> next attempt now; lapsed -> past
+        due again with one more attempt (a decline lapses it again). Then its renewal is sent."""
+        now = self.now()
+        with self.units.begin() as uow:
+            stored = self._lock(uow.session, subscription_id)
+            if stored.state == "past_due":
+                q.update_subscription(uow.session, subscription_id, now, next_attempt_at=now)
+            elif stored.state == "lapsed":
+                q.update_subscription(
+                    uow.session, subscription_id, now, state="past_due", lapsed_at=None, next_attempt_at=now
+                )
+            else:
+                raise NotRetryable(
+                    f"Subscription {subscription_id!r} is {stored.state}: only past_due or lapsed "
+                    "subscriptions are retried."
+                )
+            uow.send_after_commit(*RENEWAL_ACTOR, subscription_id)
+            view = _view(uow.session, subscription_id)
+        log.info("subscriptions.retry_now", subscription_id=subscription_id, was=stored.state)
+        return view
+
+    def needing_a_person(
+        self, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Past-due and lapsed subscriptions (or one of the two), the longest unpaid first."""
+        states = [state] if state else list(NEEDING_A_PERSON)
+        with self.units.begin() as uow:
+            rows = q.needing_a_person(uow.session, states, limit=limit, offset=offset)
+        return [issue_view(row) for row in rows]
+
+    @staticmethod
+    def _lock(session: Session, subscription_id: str) -> Any:
+        stored = q.get_subscription(session, subscription_id, lock=True)
+        if stored is None:
+            raise SubscriptionNotFound(f"No subscription {subscription_id!r}.")
+        return stored
+
+
+def _view(session: Session, subscription_id: str) -> dict[str, Any]:
+    view = subscription_view(session, subscription_id)
+    if view is None:
+        raise SubscriptionNotFound(f"No subscription {subscription_id!r}.")
+    return view

@@ -13,6 +13,12 @@ Contexts, by template:
   currency), cart_url, unsubscribe_url (also sent as the List-Unsubscribe header).
 - `low_stock_digest`: subject, out_of_stock (a count), products (each with sku, name, stock,
   available, threshold, out_of_stock), out-of-stock ones first.
+- Premium renewals (services/renewal_emails.py) share subscription_id, plan, amount (major units,
+  a numeric string) and currency; dates are strings as the customer reads them (UTC):
+  - `renewal_receipt`: period_start, period_end, reference (the gateway's payment id).
+  - `renewal_failed`: reason (the decline in the customer's words), billing_url, retry_at.
+  - `subscription_lapsed`: reason, billing_url.
+  - `renewal_reminder`: renews_on.
 """
 
 from __future__ import annotations
@@ -28,7 +34,17 @@ from core.errors import PermanentError
 from core.rules.money import ZERO_DECIMAL_CURRENCIES
 
 TEMPLATES = frozenset(
-    {"order_confirmation", "payment_failed", "operator_alert", "low_stock_digest", "abandoned_cart"}
+    {
+        "order_confirmation",
+        "payment_failed",
+        "operator_alert",
+        "low_stock_digest",
+        "abandoned_cart",
+        "renewal_receipt",
+        "renewal_failed",
+        "subscription_lapsed",
+        "renewal_reminder",
+    }
 )
 
 

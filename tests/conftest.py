@@ -15,6 +15,7 @@ from tests.support.clock import FakeClock
 from tests.support.payloads import SECRETS
 from tests.support.resend_server import ResendServer
 from tests.support.servers import Servers, create_database, drop_database, find_servers
+from tests.support.stripe_server import LocalStripe
 
 STOREFRONT = "test-internal-secret-0123456789abcdef"
 ADMIN = "test-admin-token-0123456789abcdefghij"
@@ -137,3 +138,12 @@ def _restore_logging() -> Iterator[None]:
     root.handlers[:] = handlers
     root.setLevel(level)
     structlog.configure(**config)
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    """A localstripe process of this test process's own (a fake Stripe API): point STRIPE_API_BASE
+    at `.url` and STRIPE_API_KEY at `.api_key`. Tests share it and isolate by their own customers."""
+    server = LocalStripe(tmp_path_factory.mktemp("localstripe")).start()
+    yield server
+    server.stop()

@@ -14,6 +14,7 @@ from cli.archive import add_parser as add_archive_parser
 from cli.operations import add_parsers
 from cli.schedules import add_parser as add_schedules_parser
 from cli.stock import add_parser as add_stock_parser
+from cli.subscriptions import add_parser as add_subscriptions_parser
 from cli.webhooks import add_parser as add_webhooks_parser
 from core.errors import BackroomError
 from core.settings import load_settings
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_schedules_parser(sub)
     add_stock_parser(sub)
     add_archive_parser(sub)
+    add_subscriptions_parser(sub)
     return parser
 
 

@@ -1,5 +1,5 @@
-"""The operator page's resources: login, dashboard, dead letters, replay and purge, and pause, resume
-and run of recurring jobs, each with a confirmation."""
+"""The operator page's resources: login, dashboard, dead letters, replay and purge, pause, resume
+and run of recurring jobs, and a retry of a stuck subscription, each with a confirmation."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import redis
 
 from api.admin_page.session import COOKIE, Session, Sessions, SessionStore
 from api.deps import Deps
-from api.validation import read_form
+from api.validation import ID_PATTERN, read_form
 from core.schedule_table import schedule_table
 from db.queries.dead_letters import Filter
 from services.dead_letter_batches import DeadLetterBatches
@@ -27,10 +27,12 @@ from services.operations import Operations
 from services.payments import PaymentIssues
 from services.schedule_controls import ScheduleControls
 from services.schedule_watch import ScheduleNotFound, find
+from services.subscriptions import NotRetryable, SubscriptionNotFound, Subscriptions
 
 HERE = Path(__file__).parent
 FINGERPRINT = re.compile(r"[0-9a-f]{1,16}")
 PAYMENTS_SHOWN = 100  # the rest through GET /v1/admin/payments or `backroom payments list`
+SUBSCRIPTIONS_SHOWN = 100  # the rest through GET /v1/admin/subscriptions or `backroom subscriptions list`
 CSP = "default-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'"
 
 
@@ -150,12 +152,18 @@ class Logout(Page):
 
 class Dashboard(Page):
     def __init__(
-        self, access: Access, dead_letters: DeadLetters, operations: Operations, payments: PaymentIssues
+        self,
+        access: Access,
+        dead_letters: DeadLetters,
+        operations: Operations,
+        payments: PaymentIssues,
+        subscriptions: Subscriptions,
     ) -> None:
         super().__init__(access)
         self.dead_letters = dead_letters
         self.operations = operations
         self.payments = payments
+        self.subscriptions = subscriptions
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         session = self.session(req)
@@ -169,6 +177,8 @@ class Dashboard(Page):
             csrf=self.sessions.csrf(session.nonce),
             payments=self.payments.payments_needing_attention(limit=PAYMENTS_SHOWN),
             payments_shown=PAYMENTS_SHOWN,
+            subscriptions=self.subscriptions.needing_a_person(limit=SUBSCRIPTIONS_SHOWN),
+            subscriptions_shown=SUBSCRIPTIONS_SHOWN,
             queues=self.operations.queue_table(),
             groups=self.dead_letters.groups(Filter()),
             schedules=self.operations.schedule_rows(),
@@ -212,7 +222,12 @@ class Action(Page):
         "paused follow its misfire policy. An audit row keeps who did it and why.",
         "run": "The job is enqueued now, paused or not, as a run of its own outside its trigger's "
         "slots. An audit row keeps who did it and why.",
+        "retry": "Its card is charged again now, by the renewal worker. A lapsed subscription becomes "
+        "past due for this one attempt and lapses again if it is declined. The attempt's own row is "
+        "the record; nothing else is kept.",
     }
+    # Actions whose confirmation asks for a reason (the others keep no audit row to put it in).
+    AUDITED = ("replay", "purge", "pause", "resume", "run")
 
     def __init__(self, access: Access, action: str) -> None:
         super().__init__(access)
@@ -238,6 +253,7 @@ class Action(Page):
             action=self.action,
             explain=self.EXPLAIN[self.action],
             force=form.get("force") == "yes",
+            ask_reason=self.action in self.AUDITED,
             target=target,
             url=req.path,
             back=back,
@@ -332,6 +348,30 @@ class ScheduleAction(Action):
         raise falcon.HTTPSeeOther("/admin?notice=" + quote(notice))
 
 
+class SubscriptionAction(Action):
+    """POST retry of one past-due or lapsed subscription (services/subscriptions.retry_now)."""
+
+    def __init__(self, access: Access, subscriptions: Subscriptions) -> None:
+        super().__init__(access, "retry")
+        self.subscriptions = subscriptions
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, subscription_id: str) -> None:
+        session, form = self.posted(req)
+        if not ID_PATTERN.match(subscription_id):
+            raise falcon.HTTPNotFound(title="Not found", description="No such subscription.")
+        back = "/admin#subscriptions"
+        if self.confirmation(req, resp, session, form, target=f"subscription {subscription_id}", back=back):
+            return
+        try:
+            self.subscriptions.retry_now(subscription_id)
+        except SubscriptionNotFound:  # the page's own 404, not the API's problem+json
+            raise falcon.HTTPNotFound(title="Not found", description="No such subscription.") from None
+        except NotRetryable as error:
+            raise falcon.HTTPSeeOther("/admin?notice=" + quote(error.detail)) from None
+        notice = f"Retrying subscription {subscription_id} now."
+        raise falcon.HTTPSeeOther("/admin?notice=" + quote(notice))
+
+
 class Static:
     """The page's stylesheet, served by the app itself."""
 
@@ -365,7 +405,10 @@ def admin_routes() -> list[tuple[str, Callable[[Deps], object]]]:
 
     def dashboard(d: Deps) -> Dashboard:
         operations = Operations(d.units, d.broker, d.settings, d.now)
-        return Dashboard(access(d), dead_letters(d), operations, PaymentIssues(d.units))
+        return Dashboard(access(d), dead_letters(d), operations, PaymentIssues(d.units), subscriptions(d))
+
+    def subscriptions(d: Deps) -> Subscriptions:
+        return Subscriptions(d.units, d.settings, d.now)
 
     def controls(d: Deps) -> ScheduleControls:
         return ScheduleControls(d.units, d.now, schedule_table(d.settings))
@@ -385,4 +428,8 @@ def admin_routes() -> list[tuple[str, Callable[[Deps], object]]]:
         (f"{schedule}/pause", lambda d: ScheduleAction(access(d), controls(d), "pause")),
         (f"{schedule}/resume", lambda d: ScheduleAction(access(d), controls(d), "resume")),
         (f"{schedule}/run", lambda d: ScheduleAction(access(d), controls(d), "run")),
+        (
+            "/admin/subscriptions/{subscription_id}/retry",
+            lambda d: SubscriptionAction(access(d), subscriptions(d)),
+        ),
     ]

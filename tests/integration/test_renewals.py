@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.billing.fake import FakeGateway
 from core.billing.gateway import ChargeRequest, Declined, GatewayUnavailable, Succeeded
 from db.unit_of_work import UnitsOfWork
 from services.renewals import Renewals
@@ -112,14 +113,12 @@ def test_a_due_subscription_is_charged_once_and_advances_one_period(
 
     assert renewals.renew_subscription(due) == "succeeded"
     sub = rows.subscription(engine, due)
-    assert (sub.state, sub.current_period_end, sub.dunning_step, sub.next_attempt_at) == (
-        "active", FEB_28, 0, None
-    )  # fmt: skip
+    assert (sub.state, sub.current_period_end) == ("active", FEB_28)  # Jan 31 -> Feb 28
+    assert (sub.dunning_step, sub.next_attempt_at) == (0, None)
     (charge,) = rows.charges(engine, due)
     (attempt,) = rows.attempts(engine, due)
-    assert (charge.period_start, charge.period_end, charge.amount, charge.currency) == (
-        JAN_31, FEB_28, 1250, "EUR"
-    )  # fmt: skip
+    assert (charge.period_start, charge.period_end) == (JAN_31, FEB_28)
+    assert (charge.amount, charge.currency) == (1250, "EUR")
     assert (charge.state, attempt.state, attempt.number) == ("succeeded", "succeeded", 1)
     assert attempt.idempotency_key == f"renewal/{due}/2027-01-31T09:00:00Z/1"
     assert (
@@ -190,18 +189,27 @@ def test_an_outage_is_retried_on_the_same_attempt_without_a_dunning_step_or_an_e
     assert {key for _, key in gateway.calls} == {attempt.idempotency_key}  # one key throughout
 
 
-def test_an_attempt_started_with_an_outage_card_keeps_it_after_a_card_update(renewals, engine, gateway):
-    """The open attempt is settled before anything new, with ITS payment method and key: a card
-    updated meanwhile is used by the next attempt, not this one (the gateway may hold this key)."""
+def test_the_fake_gateways_outage_card_keeps_its_attempt_open_after_a_card_update(
+    engine, settings, broker, at_jan_31
+):
+    """`pm_fake_outage` through the real fake gateway: the job raises (retried), the attempt stays
+    `started` with its reference, no dunning step, no email. The open attempt is settled before
+    anything new, with ITS payment method and key (the gateway may hold that payment), so a card
+    updated meanwhile waits for it: with the fake's permanent outage, for an operator."""
+    renewals = renewals_on(engine, settings, broker, at_jan_31, FakeGateway())
     sub_id = rows.insert_subscription(engine, JAN_31, payment_method_ref="pm_fake_outage")
     with pytest.raises(GatewayUnavailable):
         renewals.renew_subscription(sub_id)
+    (attempt,) = rows.attempts(engine, sub_id)
+    assert attempt.state == "started" and attempt.gateway_reference.startswith("fake_pi_")
     rows.update_subscription(engine, sub_id, payment_method_ref="pm_fake_ok")
     with pytest.raises(GatewayUnavailable):
         renewals.renew_subscription(sub_id)
-    (attempt,) = rows.attempts(engine, sub_id)
-    assert (attempt.state, attempt.payment_method_ref) == ("started", "pm_fake_outage")
-    assert rows.subscription(engine, sub_id).dunning_step == 0 and rows.emails(engine, sub_id) == []
+    (again,) = rows.attempts(engine, sub_id)
+    assert (again.id, again.state, again.payment_method_ref) == (attempt.id, "started", "pm_fake_outage")
+    sub = rows.subscription(engine, sub_id)
+    assert (sub.state, sub.dunning_step, sub.current_period_end) == ("active", 0, JAN_31)
+    assert rows.emails(engine, sub_id) == [] and rows.charges(engine, sub_id)[0].failures == 0
 
 
 def test_a_worker_dying_after_the_gateway_call_settles_the_same_payment_next_time(renewals, engine, gateway):

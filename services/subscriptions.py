@@ -8,6 +8,8 @@ the state, the period and the charges from then on. The rules of a PUT on an exi
 - `current_period_end` is ours once created (renewals advance it): an update's value is applied
   only when it is LATER than the stored one (an extension; `anchor_day` follows it, the day of the
   month in UTC); an earlier or equal one is ignored and the answer shows the stored period.
+  A past-due or lapsed subscription's period is never extended: its unpaid period is settled
+  (paid, lapsed or cancelled) first, so no charge is left pending behind a moved period.
 - a NEW `payment_method_ref` on a `past_due` subscription sets `next_attempt_at = now` and sends
   the subscription's renewal after commit: the card is tried at once, not at the next hourly run.
 - `cancelled`: refused (409 `subscription-ended`); a new subscription needs a new id.
@@ -95,7 +97,7 @@ class Subscriptions:
                     raise SubscriptionEnded(
                         f"Subscription {subscription_id!r} was cancelled; a new subscription needs a new id."
                     )
-                if end <= stored.current_period_end:  # ours: renewals move it
+                if end <= stored.current_period_end or stored.state != "active":  # ours: renewals move it
                     del values["current_period_end"], values["anchor_day"]
                 new_card = terms.payment_method_ref != stored.payment_method_ref
                 if new_card and stored.state == "past_due":

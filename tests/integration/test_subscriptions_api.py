@@ -158,6 +158,17 @@ def test_the_period_end_only_moves_later(api, engine, clock):
     assert row(engine, sid).anchor_day == 30  # the anchor follows an extension
 
 
+def test_a_past_due_subscriptions_period_is_not_extended_while_a_period_is_unpaid(api, engine, clock):
+    client, _ = api
+    end = datetime(2031, 3, 15, 12, tzinfo=UTC)
+    sid = create(client, clock(), current_period_end=end.isoformat())
+    set_row(engine, sid, state="past_due", dunning_step=1, next_attempt_at=clock() + timedelta(days=1))
+    later = datetime(2031, 6, 15, 12, tzinfo=UTC)
+    answer = put(client, sid, body(clock(), current_period_end=later.isoformat(), plan="p3"))
+    assert answer.status_code == 200 and answer.json["plan"] == "p3"
+    assert at(answer.json["current_period_end"]) == end  # the unpaid period stays where it is
+
+
 def test_a_new_card_on_a_past_due_subscription_is_tried_at_once(api, engine, clock):
     client, quiet = api
     sid = create(client, clock(), payment_method_ref="pm_fake_decline")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from core.billing.factory import renewal_gateway
 from core.clock import utcnow
 from core.logging import get_logger
 from services.renewal_reminders import RenewalReminders
@@ -14,8 +15,6 @@ log = get_logger("backroom.jobs.subscriptions")
 
 
 def _renewals(broker: dramatiq.Broker) -> Renewals:
-    from core.billing.factory import renewal_gateway  # TODO(renewals): top-level once it lands
-
     settings = database(broker).settings
     return Renewals(units_of_work(broker), settings, utcnow, lambda name: renewal_gateway(name, settings))
 

@@ -95,36 +95,42 @@ class Renewals:
         sub = q.lock_subscription(session, subscription_id)
         if sub is None:
             return "missing"
-        row = q.open_attempt(session, subscription_id)
-        if row is None:
-            now = self.now()
-            action = rules.renewal_action(
-                state=sub.state,
-                cancel_at_period_end=sub.cancel_at_period_end,
-                current_period_end=sub.current_period_end,
-                next_attempt_at=sub.next_attempt_at,
-                interval=sub.interval,
-                anchor_day=sub.anchor_day,
-                now=now,
-            )
-            if isinstance(action, rules.NotDue):
-                return "not_due"
-            if isinstance(action, rules.EndAtPeriodEnd):
-                q.update_subscription(
-                    session, subscription_id, now, state="cancelled", cancelled_at=now, next_attempt_at=None
-                )
-                return "cancelled"
-            charge = q.charge_for_period(session, sub, action.period_start, action.period_end)
-            attempt = q.add_attempt(
-                session,
-                charge.id,
-                key_for=lambda n: rules.idempotency_key(subscription_id, charge.period_start, n),
-                gateway=sub.gateway,
-                payment_method_ref=sub.payment_method_ref,
-            )
-            row = q.open_attempt(session, subscription_id)
-            assert row is not None and row.id == attempt.id
+        row = q.open_attempt(session, subscription_id) or self._new_attempt(session, sub)
+        if isinstance(row, str):
+            return row
         return Attempt(subscription_id, row, charge_request(sub, row))
+
+    def _new_attempt(self, session: Any, sub: Any) -> Any:
+        now, sub_id = self.now(), sub.subscription_id
+        action = rules.renewal_action(
+            state=sub.state,
+            cancel_at_period_end=sub.cancel_at_period_end,
+            current_period_end=sub.current_period_end,
+            next_attempt_at=sub.next_attempt_at,
+            interval=sub.interval,
+            anchor_day=sub.anchor_day,
+            now=now,
+        )
+        if isinstance(action, rules.NotDue):
+            return "not_due"
+        if isinstance(action, rules.EndAtPeriodEnd):
+            q.update_subscription(
+                session, sub_id, now, state="cancelled", cancelled_at=now, next_attempt_at=None
+            )
+            return "cancelled"
+        charge = q.charge_for_period(session, sub, action.period_start, action.period_end)
+        if charge.state == "succeeded":  # paid (the rows say so) but the period is behind: catch up
+            paid = {"state": "active", "dunning_step": 0, "next_attempt_at": None}
+            q.update_subscription(session, sub_id, now, current_period_end=charge.period_end, **paid)
+            return "paid_already"
+        q.add_attempt(
+            session,
+            charge.id,
+            key_for=lambda n: rules.idempotency_key(sub_id, charge.period_start, n),
+            gateway=sub.gateway,
+            payment_method_ref=sub.payment_method_ref,
+        )
+        return q.open_attempt(session, sub_id)
 
     def _charge(self, attempt: Attempt) -> Succeeded | Declined:
         gateway, request = self.gateway_for(attempt.row.gateway), attempt.request
@@ -150,7 +156,8 @@ def charge_request(sub: Any, row: Any) -> ChargeRequest:
         currency=row.currency,
         customer_ref=sub.customer_ref,
         payment_method_ref=row.payment_method_ref,
-        description=f"{sub.plan} renewal from {period_start[:10]}",
+        # Nothing the storefront may change (the plan's name): a repeat must match the key's body.
+        description=f"Subscription {sub.subscription_id} renewal from {period_start[:10]}",
         metadata={
             "subscription_id": sub.subscription_id,
             "period_start": period_start,

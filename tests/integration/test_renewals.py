@@ -358,3 +358,31 @@ def test_the_premium_renewals_job_renews_through_the_worker(engine, broker, work
     assert attempt.state == "succeeded" and attempt.gateway_reference.startswith("fake_pi_")
     (receipt,) = sent(engine, resend_server, sub_id, 1)
     assert receipt.idempotency_key.startswith(f"renewal-receipt/{sub_id}/")
+
+
+def test_a_lapsed_subscription_an_operator_retries_is_charged_on_a_new_attempt(
+    engine, settings, broker, at_jan_31, gateway
+):
+    renewals = renewals_on(engine, settings, broker, at_jan_31, gateway, renewal_retry_schedule="1h")
+    sub_id = rows.insert_subscription(engine, JAN_31, payment_method_ref="pm_fake_decline")
+    assert renewals.renew_subscription(sub_id) == "declined"
+    at_jan_31.advance(3600)
+    assert renewals.renew_subscription(sub_id) == "lapsed"
+    # What `backroom subscriptions retry` does to a lapsed one, with a working card meanwhile.
+    revived = {"state": "past_due", "lapsed_at": None, "next_attempt_at": at_jan_31()}
+    rows.update_subscription(engine, sub_id, payment_method_ref="pm_fake_ok", **revived)
+    assert renewals.renew_subscription(sub_id) == "succeeded"
+    (charge,) = rows.charges(engine, sub_id)
+    assert (charge.state, charge.failures) == ("succeeded", 2)
+    assert [a.state for a in rows.attempts(engine, sub_id)] == ["declined", "declined", "succeeded"]
+    assert rows.subscription(engine, sub_id).current_period_end == FEB_28
+
+
+def test_a_period_the_rows_say_is_paid_is_never_charged_again(renewals, engine, gateway):
+    sub_id = rows.insert_subscription(engine, JAN_31)
+    assert renewals.renew_subscription(sub_id) == "succeeded"
+    rows.update_subscription(engine, sub_id, current_period_end=JAN_31)  # e.g. a hand edit
+    calls = list(gateway.calls)
+    assert renewals.renew_subscription(sub_id) == "paid_already"
+    assert gateway.calls == calls and rows.subscription(engine, sub_id).current_period_end == FEB_28
+    assert len(rows.attempts(engine, sub_id)) == 1 and len(rows.email_keys(engine, sub_id)) == 1

@@ -72,13 +72,16 @@ class LocalStripe:
 
     # Switches.
     def hold(self) -> None:
+        """Hold confirms' answers from now on; `wait_confirmed` sees only confirms held after this."""
+        for earlier in self.control_dir.glob("confirmed-*"):
+            earlier.unlink()
         (self.control_dir / "hold").touch()
 
     def release(self) -> None:
         (self.control_dir / "hold").unlink(missing_ok=True)
 
     def wait_confirmed(self, timeout: float = 30.0) -> str:
-        """The id of the first payment confirmed while held (its answer still waiting)."""
+        """The id of a payment confirmed since `hold()` (its answer still waiting; by name if several)."""
         found = wait_for(
             lambda: sorted(self.control_dir.glob("confirmed-*")), timeout=timeout, what="a held confirm"
         )

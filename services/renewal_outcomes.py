@@ -10,29 +10,20 @@ and the email it calls for, in one transaction (services/renewals.py takes the d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.billing.gateway import ChargeRequest, Declined, Succeeded
+from core.billing.gateway import Declined, Succeeded
 from core.logging import get_logger
 from core.rules import subscriptions as rules
 from core.settings import Settings
+from db.queries import renewal_charges as charges
 from db.queries import renewals as q
 from db.unit_of_work import UnitOfWork, UnitsOfWork
 from services import renewal_emails as emails
+from services.renewal_attempts import Attempt
 
 log = get_logger("backroom.services.renewal_outcomes")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """An open attempt: its row (`q.open_attempt`: the attempt, its charge's period and amount)
-    and the request it makes at the gateway (the same one on every repeat)."""
-
-    subscription_id: str
-    row: Any
-    request: ChargeRequest
 
 
 def record_outcome(
@@ -45,7 +36,7 @@ def record_outcome(
     period = rules.iso_utc(row.period_start)
     context = emails.base_context(sub, row.amount, row.currency)
     if isinstance(outcome, Succeeded):
-        if not q.finish_attempt(
+        if not charges.finish_attempt(
             session,
             row.id,
             state="succeeded",
@@ -55,7 +46,7 @@ def record_outcome(
             now=now,
         ):
             return "recorded_already"
-        q.charge_succeeded(session, row.charge_id, outcome.reference)
+        charges.charge_succeeded(session, row.charge_id, outcome.reference)
         q.update_subscription(
             session,
             a.subscription_id,
@@ -81,7 +72,7 @@ def record_outcome(
         )
         return "succeeded"
     assert isinstance(outcome, Declined)
-    if not q.finish_attempt(
+    if not charges.finish_attempt(
         session,
         row.id,
         state="declined",
@@ -91,10 +82,10 @@ def record_outcome(
         now=now,
     ):
         return "recorded_already"
-    charge = q.charge_declined(session, row.charge_id, now)
+    charge = charges.charge_declined(session, row.charge_id, now)
     log.info("renewals.declined", subscription_id=a.subscription_id, attempt=row.number, code=outcome.code)
     if ending:
-        q.charge_failed(session, row.charge_id)
+        charges.charge_failed(session, row.charge_id)
         q.update_subscription(
             session,
             a.subscription_id,
@@ -127,7 +118,7 @@ def record_outcome(
             context=context | {"retry_at": emails.when(decision.at)},
         )
         return "declined"
-    q.charge_failed(session, row.charge_id)
+    charges.charge_failed(session, row.charge_id)
     q.update_subscription(
         session,
         a.subscription_id,

@@ -23,14 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.billing.gateway import ChargeRequest, Declined, RenewalGateway, Succeeded
+from core.billing.gateway import Declined, RenewalGateway, Succeeded
 from core.catalog import RENEWAL_ACTOR
 from core.logging import get_logger
 from core.rules import subscriptions as rules
 from core.settings import Settings
+from db.queries import renewal_charges as charges
 from db.queries import renewals as q
 from db.unit_of_work import UnitsOfWork
-from services.renewal_outcomes import Attempt, record_outcome
+from services.renewal_attempts import Attempt, charge_request
+from services.renewal_outcomes import record_outcome
 
 log = get_logger("backroom.services.renewals")
 
@@ -95,7 +97,7 @@ class Renewals:
         sub = q.lock_subscription(session, subscription_id)
         if sub is None:
             return "missing"
-        row = q.open_attempt(session, subscription_id) or self._new_attempt(session, sub)
+        row = charges.open_attempt(session, subscription_id) or self._new_attempt(session, sub)
         if isinstance(row, str):
             return row
         return Attempt(subscription_id, row, charge_request(sub, row))
@@ -118,19 +120,19 @@ class Renewals:
                 session, sub_id, now, state="cancelled", cancelled_at=now, next_attempt_at=None
             )
             return "cancelled"
-        charge = q.charge_for_period(session, sub, action.period_start, action.period_end)
+        charge = charges.charge_for_period(session, sub, action.period_start, action.period_end)
         if charge.state == "succeeded":  # paid (the rows say so) but the period is behind: catch up
             paid = {"state": "active", "dunning_step": 0, "next_attempt_at": None}
             q.update_subscription(session, sub_id, now, current_period_end=charge.period_end, **paid)
             return "paid_already"
-        q.add_attempt(
+        charges.add_attempt(
             session,
             charge.id,
             key_for=lambda n: rules.idempotency_key(sub_id, charge.period_start, n),
             gateway=sub.gateway,
             payment_method_ref=sub.payment_method_ref,
         )
-        return q.open_attempt(session, sub_id)
+        return charges.open_attempt(session, sub_id)
 
     def _charge(self, attempt: Attempt) -> Succeeded | Declined:
         gateway, request = self.gateway_for(attempt.row.gateway), attempt.request
@@ -142,25 +144,5 @@ class Renewals:
             reference = started
             # Durable before money can move: a run after a crash settles this payment, no other.
             with self.units.begin() as uow:
-                q.set_attempt_reference(uow.session, attempt.row.id, reference)
+                charges.set_attempt_reference(uow.session, attempt.row.id, reference)
         return gateway.settle(reference, request)
-
-
-def charge_request(sub: Any, row: Any) -> ChargeRequest:
-    """What the gateway is asked for an attempt: built from rows, identical on every repeat (the
-    attempt's own payment method, the charge's amount), so the idempotency key always matches."""
-    period_start = rules.iso_utc(row.period_start)
-    return ChargeRequest(
-        idempotency_key=row.idempotency_key,
-        amount=row.amount,
-        currency=row.currency,
-        customer_ref=sub.customer_ref,
-        payment_method_ref=row.payment_method_ref,
-        # Nothing the storefront may change (the plan's name): a repeat must match the key's body.
-        description=f"Subscription {sub.subscription_id} renewal from {period_start[:10]}",
-        metadata={
-            "subscription_id": sub.subscription_id,
-            "period_start": period_start,
-            "attempt": str(row.number),
-        },
-    )

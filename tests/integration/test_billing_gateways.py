@@ -58,10 +58,14 @@ def test_repeats_answer_the_same_payment_and_charge_nothing_new(
     localstripe: LocalStripe, gateway: StripeGateway
 ) -> None:
     request = charge(*localstripe.customer_with_card(OK_CARD))
-    reference = gateway.start(request)
-    assert isinstance(reference, str)
-    assert gateway.settle(reference, request) == Succeeded(reference)
-    assert gateway.start(request) == reference  # the idempotency key names the same intent
+    localstripe.honour_idempotency(True)  # as Stripe does (localstripe itself does not)
+    try:
+        reference = gateway.start(request)
+        assert isinstance(reference, str)
+        assert gateway.settle(reference, request) == Succeeded(reference)
+        assert gateway.start(request) == reference  # the idempotency key names the same intent
+    finally:
+        localstripe.honour_idempotency(False)
     assert gateway.settle(reference, request) == Succeeded(reference)
     assert [i["id"] for i in intents_for(localstripe, request)] == [reference]
     assert len(localstripe.succeeded_intents({"idempotency_key": request.idempotency_key})) == 1

@@ -3,11 +3,13 @@
 `python -m tests.support.stripe_server --control-dir DIR` serves on 127.0.0.1 (a free port, written
 to DIR/port). The launcher adjusts the fake where it differs from Stripe or would leak between
 parallel test processes: no pickle store in /tmp, `off_session` accepted on confirm, `description`
-accepted on create, and `Idempotency-Key` honoured on POST as Stripe does (same key and body: the
-first answer again; same key, other body: 400 idempotency_error). Two switches are files in DIR:
-`outage` (every /v1 request answers 503) and `hold` (a confirm's answer waits, after the payment
-went through and `confirmed-<id>` was written, until `hold` is removed) so a test can kill a worker
-between the gateway's charge and our record of it.
+accepted on create. Switches are files in DIR: `outage` (every /v1 request answers 503), `hold` (a
+confirm's answer waits, after the payment went through and `confirmed-<id>` was written, until
+`hold` is removed) so a test can kill a worker between the gateway's charge and our record of it,
+and `idempotency` (`Idempotency-Key` honoured on POST as Stripe does: same key and body, the first
+answer again; same key, other body, 400 idempotency_error). That last one is OFF by default, as in
+localstripe itself: the renewal tests must show that our own rows, not the gateway's key cache
+(which Stripe keeps only 24 hours), stop a second charge.
 """
 
 from __future__ import annotations
@@ -89,6 +91,10 @@ class LocalStripe:
 
     def outage(self, on: bool) -> None:
         flag = self.control_dir / "outage"
+        flag.touch() if on else flag.unlink(missing_ok=True)
+
+    def honour_idempotency(self, on: bool) -> None:
+        flag = self.control_dir / "idempotency"
         flag.touch() if on else flag.unlink(missing_ok=True)
 
     # Data, straight over HTTP (never through backroom's gateway).
@@ -181,7 +187,7 @@ def _patch_localstripe(control_dir: Path) -> Any:
     @web.middleware
     async def idempotency(request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         key = request.headers.get("Idempotency-Key")
-        if request.method != "POST" or not key:
+        if request.method != "POST" or not key or not (control_dir / "idempotency").exists():
             return await handler(request)
         scope = f"{request.headers.get('Authorization')}|{key}"
         fingerprint = hashlib.sha256(f"{request.path}|".encode() + await request.read()).hexdigest()

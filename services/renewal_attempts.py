@@ -16,7 +16,7 @@ from core.rules import subscriptions as rules
 
 @dataclass(frozen=True)
 class Attempt:
-    """An open attempt: its row (`q.open_attempt`: the attempt, its charge's period and amount)
+    """An open attempt: its row (`renewal_charges.open_attempt`: the attempt, its charge's period and amount)
     and the request it makes at the gateway (the same one on every repeat)."""
 
     subscription_id: str
@@ -34,7 +34,6 @@ def charge_request(sub: Any, row: Any) -> ChargeRequest:
         currency=row.currency,
         customer_ref=sub.customer_ref,
         payment_method_ref=row.payment_method_ref,
-        # Nothing the storefront may change (the plan's name): a repeat must match the key's body.
         description=f"Subscription {sub.subscription_id} renewal from {period_start[:10]}",
         metadata={
             "subscription_id": sub.subscription_id,

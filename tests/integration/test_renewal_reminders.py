@@ -10,13 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.clock import utcnow
 from db.unit_of_work import UnitsOfWork
 from services.renewal_reminders import RenewalReminders
 from tests.support import renewal_rows as rows
 from tests.support.clock import FakeClock
 from tests.support.waiting import wait_for
-from worker.messages import BrokerSender, enqueue
+from worker.messages import BrokerSender
 
 END = datetime(2041, 3, 31, 9, 0, tzinfo=UTC)
 
@@ -94,10 +93,3 @@ def test_two_runs_at_once_queue_each_reminder_once(reminders, engine):
     assert len(counts) == 2
     for sub_id in ids:
         assert len(rows.emails(engine, sub_id)) == 1, sub_id
-
-
-def test_the_renewal_reminders_job_sends_through_the_worker(engine, broker, worker, resend_server):
-    sub_id = rows.insert_subscription(engine, utcnow() + timedelta(days=3))
-    enqueue(broker, "renewal-reminders")
-    (email,) = sent_reminders(engine, resend_server, sub_id, 1)
-    assert email.idempotency_key.startswith(f"reminder/{sub_id}/")

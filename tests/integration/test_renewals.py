@@ -14,13 +14,12 @@ import pytest
 
 from core.billing.fake import FakeGateway
 from core.billing.gateway import ChargeRequest, Declined, GatewayUnavailable, Succeeded
-from core.clock import utcnow
 from db.unit_of_work import UnitsOfWork
 from services.renewals import Renewals
 from tests.support import renewal_rows as rows
 from tests.support.clock import FakeClock
 from tests.support.waiting import wait_for
-from worker.messages import BrokerSender, enqueue
+from worker.messages import BrokerSender
 
 JAN_31 = datetime(2027, 1, 31, 9, 0, tzinfo=UTC)
 FEB_28 = datetime(2027, 2, 28, 9, 0, tzinfo=UTC)
@@ -342,22 +341,6 @@ def test_cancelled_at_period_end_ends_without_a_charge(renewals, engine, gateway
     assert sub.state == "cancelled" and sub.cancelled_at is not None
     assert rows.charges(engine, sub_id) == [] and gateway.calls == []
     assert renewals.renew_subscription(sub_id) == "not_due"
-
-
-def test_the_premium_renewals_job_renews_through_the_worker(engine, broker, worker, resend_server):
-    """The scheduler's message: `subscriptions.renew_due` fans out, `subscriptions.renew` charges
-    with the gateway the subscription names (the fake here), the email worker sends the receipt."""
-    period_end = utcnow() - timedelta(seconds=1)
-    sub_id = rows.insert_subscription(engine, period_end)
-    enqueue(broker, "premium-renewals")
-    wait_for(
-        lambda: rows.subscription(engine, sub_id).current_period_end > period_end,
-        what="the worker to renew the subscription",
-    )
-    (attempt,) = rows.attempts(engine, sub_id)
-    assert attempt.state == "succeeded" and attempt.gateway_reference.startswith("fake_pi_")
-    (receipt,) = sent(engine, resend_server, sub_id, 1)
-    assert receipt.idempotency_key.startswith(f"renewal-receipt/{sub_id}/")
 
 
 def test_a_lapsed_subscription_an_operator_retries_is_charged_on_a_new_attempt(

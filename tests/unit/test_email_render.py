@@ -98,3 +98,72 @@ def test_format_money(amount, currency, shown):
 def test_importing_reads_no_template():
     code = "import core.email, core.email.render as r; assert r.environment.cache_info().currsize == 0"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# Premium renewals: contexts as services/renewal_emails.py builds them (amount: major units, a string).
+RENEWAL = {"subscription_id": "sub_1", "plan": "Premium", "amount": "12.5", "currency": "EUR"}
+BILLING = "https://shop.example.com/billing/sub_1"
+RENEWAL_CONTEXTS: dict[str, dict[str, Any]] = {
+    "renewal_receipt": RENEWAL
+    | {"period_start": "31 January 2027", "period_end": "28 February 2027", "reference": "pi_123"},
+    "renewal_failed": RENEWAL
+    | {
+        "reason": "your bank declined the payment",
+        "billing_url": BILLING,
+        "retry_at": "1 February 2027, 09:00 UTC",
+    },
+    "subscription_lapsed": RENEWAL | {"reason": "the card has expired", "billing_url": BILLING},
+    "renewal_reminder": RENEWAL | {"renews_on": "28 February 2027"},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("renewal_receipt", "Your Premium subscription is renewed"),
+        ("renewal_failed", "We could not renew your Premium subscription"),
+        ("subscription_lapsed", "Your Premium subscription has ended"),
+        ("renewal_reminder", "Your Premium subscription renews on 28 February 2027"),
+    ],
+)
+def test_renewal_emails_have_their_subject_and_the_amount_in_major_units(name, subject):
+    email = render(name, RENEWAL_CONTEXTS[name])
+    assert email.subject == subject
+    assert email.html.lstrip().startswith("<!doctype html>") and f"<title>{subject}" in email.html
+    assert "12.50 EUR" in email.text and "12.50 EUR" in email.html  # "12.5" shown with its cents
+    assert email.text.strip() and not TAG.search(email.text)
+
+
+def test_renewal_receipt_names_the_period_and_the_payment():
+    email = render("renewal_receipt", RENEWAL_CONTEXTS["renewal_receipt"])
+    assert "Period: 31 January 2027 to 28 February 2027" in email.text
+    assert "Payment reference: pi_123" in email.text and "<td>pi_123</td>" in email.html
+    assert "billing" not in email.text  # nothing to fix: no card-update link
+
+
+@pytest.mark.parametrize("name", ["renewal_failed", "subscription_lapsed"])
+def test_failure_and_lapsed_emails_link_to_the_billing_page_and_say_why(name):
+    context = RENEWAL_CONTEXTS[name]
+    email = render(name, context)
+    assert BILLING in email.text and f'href="{BILLING}"' in email.html
+    assert context["reason"] in email.text and context["reason"] in email.html
+
+
+def test_renewal_failed_says_when_it_tries_again():
+    email = render("renewal_failed", RENEWAL_CONTEXTS["renewal_failed"])
+    assert "We will try again on 1 February 2027, 09:00 UTC." in email.text
+
+
+def test_renewal_reminder_shows_the_amount_and_date_of_a_zero_decimal_currency():
+    email = render(
+        "renewal_reminder", RENEWAL | {"amount": "1500", "currency": "JPY", "renews_on": "1 March 2027"}
+    )
+    assert "renews on 1 March 2027: we will charge 1,500 JPY" in email.text
+    assert "<strong>1,500 JPY</strong>" in email.html
+
+
+def test_renewal_emails_escape_the_plan_name_in_html():
+    context = RENEWAL_CONTEXTS["renewal_failed"] | {"plan": "<b>Gold</b>"}
+    email = render("renewal_failed", context)
+    assert "<b>Gold</b>" not in email.html and "&lt;b&gt;Gold&lt;/b&gt;" in email.html
+    assert email.subject == "We could not renew your <b>Gold</b> subscription"

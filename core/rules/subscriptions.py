@@ -17,7 +17,9 @@ Interval = Literal["month", "year"]
 
 def next_period_end(end: datetime, interval: Interval, anchor_day: int) -> datetime:
     """The end of the period that starts at `end`: one month or year later, on `anchor_day` or
-    the month's last day if it is shorter (Jan 31 -> Feb 28/29 -> Mar 31), same time of day."""
+    the month's last day if it is shorter (Jan 31 -> Feb 28/29 -> Mar 31), same time of day.
+    Counted in UTC, like `anchor_day`: the database may answer in another zone (its TimeZone)."""
+    end = end.astimezone(UTC)
     months = 1 if interval == "month" else 12
     index = end.year * 12 + (end.month - 1) + months
     year, month = divmod(index, 12)

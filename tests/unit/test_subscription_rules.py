@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -42,6 +43,18 @@ def test_a_yearly_period_from_feb29_ends_feb28_then_feb29_in_the_next_leap_year(
     for _ in range(3):
         end = rules.next_period_end(end, "year", 29)
     assert end == at("2032-02-29T00:00:00")
+
+
+def test_periods_are_counted_in_utc_whatever_zone_the_database_answers_in():
+    # A database session whose TimeZone is not UTC hands back the same instant with another offset:
+    # Jan 31 02:00 UTC is Jan 30 21:00 in New York (and a DST change falls in March).
+    new_york = ZoneInfo("America/New_York")
+    assert rules.next_period_end(at("2027-01-31T02:00:00").astimezone(new_york), "month", 31) == at(
+        "2027-02-28T02:00:00"
+    )
+    assert rules.next_period_end(at("2027-02-28T09:00:00").astimezone(new_york), "month", 28) == at(
+        "2027-03-28T09:00:00"
+    )
 
 
 def action(now: str, **overrides):

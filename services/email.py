@@ -7,7 +7,9 @@ client logs as such, never the key); any other 4xx, or a template that cannot re
 the row failed and raises a `PermanentError`, which fails the message for good. Replaying its
 dead letter makes the row pending again first (services/dead_letters.py), so the replay sends it.
 An abandoned-cart reminder is checked against its cart right before it goes: a cart converted,
-unsubscribed or changed since closes the row unsent (`failed`, with the reason as its last error).
+unsubscribed or changed since closes the row unsent (`failed`, with the reason as its last error);
+so does a renewal reminder whose subscription was cancelled, stopped renewing or moved its period
+end. Receipts and dunning emails always go (they say what already happened to the money).
 An email whose context carries `unsubscribe_url` is sent with List-Unsubscribe and RFC 8058's
 List-Unsubscribe-Post headers.
 """
@@ -30,6 +32,8 @@ from db.queries import outbox
 from db.unit_of_work import UnitsOfWork
 from services.carts import TEMPLATE as CART_TEMPLATE
 from services.carts import cart_email_skip_reason
+from services.renewal_reminders import TEMPLATE as REMINDER_TEMPLATE
+from services.renewal_reminders import reminder_skip_reason
 
 log = get_logger("backroom.services.email")
 
@@ -77,9 +81,13 @@ class Emails:
     @staticmethod
     def _skip_reason(session: Session, row: Any) -> str | None:
         """Why a pending email must not go after all (checked in the send's own read), or None."""
-        if row is None or row.state != "pending" or row.template != CART_TEMPLATE:
+        if row is None or row.state != "pending":
             return None
-        return cart_email_skip_reason(session, dict(row.context))
+        if row.template == CART_TEMPLATE:
+            return cart_email_skip_reason(session, dict(row.context))
+        if row.template == REMINDER_TEMPLATE:
+            return reminder_skip_reason(session, dict(row.context))
+        return None
 
     def _record(self, outbox_id: int, *, sent_id: str | None, error: str | None, failed: bool) -> None:
         with self.units.begin() as uow:

@@ -5,6 +5,9 @@ Once a period is the outbox's unique key `reminder/{subscription_id}/{period_end
 Python: a second run, or two at once, queue nothing new; a new period is a new key. Each row the
 query selects is checked again with `rules.reminder_due`. Bounded batches, each its own transaction,
 each email sent after its batch commits.
+
+A reminder is checked again right before it goes (services/email.py, `reminder_skip_reason`): a
+subscription cancelled, no longer active or whose period moved since it was queued gets none.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
 
 from core.logging import get_logger
 from core.rules import subscriptions as rules
@@ -60,7 +66,10 @@ class RenewalReminders:
                         template=TEMPLATE,
                         to=sub.email,
                         context=emails.base_context(sub, sub.amount, sub.currency)
-                        | {"renews_on": emails.day(sub.current_period_end)},
+                        | {
+                            "renews_on": emails.day(sub.current_period_end),
+                            "period_end": rules.iso_utc(sub.current_period_end),
+                        },
                     )
                     total += queued is not None
             if len(rows) < self.batch_size:
@@ -68,3 +77,18 @@ class RenewalReminders:
             after = rows[-1].subscription_id
         log.info("renewals.reminders_queued", emails=total)
         return total
+
+
+def reminder_skip_reason(session: Session, context: dict[str, Any]) -> str | None:
+    """Why a queued reminder must not go now (checked right before sending), or None: the
+    subscription was cancelled, is no longer active, or its period end is not the announced one."""
+    sub = q.renewal_terms(session, str(context.get("subscription_id")))
+    if sub is None:
+        return "the subscription no longer exists"
+    if sub.state != "active":
+        return f"the subscription is {sub.state}"
+    if sub.cancel_at_period_end:
+        return "the subscription will not renew (cancelled at its period's end)"
+    if rules.iso_utc(sub.current_period_end) != context.get("period_end"):
+        return "the subscription's period end changed since this reminder was queued"
+    return None

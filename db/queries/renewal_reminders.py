@@ -1,4 +1,5 @@
-"""Renewal reminder queries: the subscriptions inside their reminder window, in id order."""
+"""Renewal reminder queries: the subscriptions inside their reminder window, in id order, and what
+one reminder is checked against right before it is sent."""
 
 from __future__ import annotations
 
@@ -25,3 +26,15 @@ def in_window(session: Session, now: datetime, days_before: int, after: str, lim
             {"now": now, "days": days_before, "after": after, "limit": limit},
         )
     )
+
+
+def renewal_terms(session: Session, subscription_id: str) -> Any | None:
+    """Whether a reminder queued for this subscription still holds: its state, whether it will
+    renew, and the period end it would announce."""
+    return session.execute(
+        text(
+            "SELECT state, cancel_at_period_end, current_period_end FROM subscription "
+            "WHERE subscription_id = :id"
+        ),
+        {"id": subscription_id},
+    ).one_or_none()

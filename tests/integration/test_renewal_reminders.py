@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 
+from db.engine import transaction
+from db.queries import outbox
 from db.unit_of_work import UnitsOfWork
-from services.renewal_reminders import RenewalReminders
+from services.renewal_reminders import TEMPLATE, RenewalReminders
+from services.subscriptions import Subscriptions
 from tests.support import renewal_rows as rows
 from tests.support.clock import FakeClock
 from tests.support.waiting import wait_for
-from worker.messages import BrokerSender
+from worker.messages import BrokerSender, send_email_message
 
 END = datetime(2041, 3, 31, 9, 0, tzinfo=UTC)
 
@@ -93,3 +98,61 @@ def test_two_runs_at_once_queue_each_reminder_once(reminders, engine):
     assert len(counts) == 2
     for sub_id in ids:
         assert len(rows.emails(engine, sub_id)) == 1, sub_id
+
+
+class Held:
+    """A sender that keeps messages: the reminders are queued, and sent when the test says."""
+
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+
+    def __call__(self, message: object) -> str:
+        self.messages.append(message)
+        return "held"
+
+
+def test_a_reminder_is_checked_again_when_it_goes_but_a_receipt_always_goes(
+    engine, settings, broker, worker, resend_server
+):
+    # Its own year, so no other test's run queues (or holds) these reminders, nor this run theirs.
+    end = datetime(2043, 5, 31, 9, 0, tzinfo=UTC)
+    clock = FakeClock(end - timedelta(days=3))
+    cancelled, moved, untouched = (rows.insert_subscription(engine, end) for _ in range(3))
+    RenewalReminders(UnitsOfWork(engine, Held()), settings, clock).send_due()
+    queued = {sub_id: rows.emails(engine, sub_id) for sub_id in (cancelled, moved, untouched)}
+    assert all(len(r) == 1 and r[0].state == "pending" for r in queued.values()), queued
+
+    units = UnitsOfWork(engine, BrokerSender(broker))
+    Subscriptions(units, settings, clock).cancel(cancelled)  # ends at the period's end: no renewal
+    rows.update_subscription(engine, moved, current_period_end=end + timedelta(days=30))
+    with transaction(engine) as s:  # a receipt of the cancelled subscription (paid before it ended)
+        receipt = outbox.add_email(
+            s,
+            key=f"renewal-receipt/{cancelled}/2043-04-30T09:00:00Z",
+            template="renewal_receipt",
+            to="ada@example.com",
+            context={"subscription_id": cancelled, "plan": "Premium", "amount": "12.5", "currency": "EUR"}
+            | {"period_start": "30 April 2043", "period_end": "31 May 2043", "reference": "fake_pi_1"},
+        )
+    assert receipt is not None
+    for sub_id in (cancelled, moved, untouched):
+        send_email_message(broker, queued[sub_id][0].id)
+    send_email_message(broker, receipt)
+
+    def settled(sub_id: str) -> dict[str, Any]:
+        """The subscription's emails by template, once none is pending any more."""
+        emails = rows.emails(engine, sub_id)
+        return {e.template: e for e in emails} if all(e.state != "pending" for e in emails) else {}
+
+    for sub_id in (cancelled, moved):
+        reminder = wait_for(partial(settled, sub_id), what=f"{sub_id}'s reminder closed")[TEMPLATE]
+        assert reminder.state == "failed" and reminder.last_error.startswith("not sent: "), sub_id
+    assert wait_for(partial(settled, untouched), what="the reminder sent")[TEMPLATE].state == "sent"
+    assert {t: e.state for t, e in settled(cancelled).items()} == {
+        TEMPLATE: "failed",
+        "renewal_receipt": "sent",
+    }
+    subjects = {
+        e.body["subject"] for e in resend_server.emails if f"/{cancelled}/" in (e.idempotency_key or "")
+    }
+    assert subjects == {"Your Premium subscription is renewed"}

@@ -4,6 +4,8 @@ and the email it calls for, in one transaction (services/renewals.py takes the d
 - Succeeded: the charge `succeeded`, the period advances, the dunning is over, a receipt.
 - Declined: `rules.after_decline` from the charge's first failure and its count: past due until
   the next attempt (an email with the billing link and the retry time), or lapsed (an email).
+- Declined, but the subscription has a new card since the attempt began: past due, due now
+  (`NEW_CARD`: the renewal tries the new card at once), no failure email.
 - Cancelled while the charge was in flight: a success still counts (the money moved: the period
   advances and the subscription ends at its new end); a decline ends it quietly.
 """
@@ -24,6 +26,8 @@ from services import renewal_emails as emails
 from services.renewal_attempts import Attempt
 
 log = get_logger("backroom.services.renewal_outcomes")
+
+NEW_CARD = "declined_new_card"
 
 
 def record_outcome(
@@ -95,6 +99,19 @@ def record_outcome(
             cancelled_at=sub.cancelled_at or now,
         )
         return "cancelled"
+    if sub.payment_method_ref != row.payment_method_ref:
+        # A new card came while this one was tried: it is tried now (services/renewals.py runs
+        # again under its lock), not after the next offset, and the customer, who just acted, is
+        # not asked to update the card. Its attempt uses up the next step, as any new card's.
+        q.update_subscription(
+            session,
+            a.subscription_id,
+            now,
+            state="past_due",
+            next_attempt_at=now,
+            dunning_step=charge.failures,
+        )
+        return NEW_CARD
     decision = rules.after_decline(
         charge.first_failed_at, charge.failures, settings.renewal_retry_offsets(), now
     )

@@ -11,7 +11,8 @@ connection closes and frees it):
   `settle` can move money, so a run after a crash settles that same payment instead of another.
   `GatewayUnavailable` propagates: the actor is retried; nothing changes, nobody is emailed.
 - Tx B: the outcome on the attempt, the charge and the subscription (success: the period advances
-  and a receipt; a decline: the dunning schedule, then lapsed, an email each step).
+  and a receipt; a decline: the dunning schedule, then lapsed, an email each step; a decline of a
+  card replaced meanwhile: the new card is tried at once, in the same run).
 The rows guarantee it (one charge a period; at most one attempt of a charge open or succeeded);
 the checks in Python only spare the gateway a call. `renew_due` fans the due ids out.
 """
@@ -32,7 +33,7 @@ from db.queries import renewal_charges as charges
 from db.queries import renewals as q
 from db.unit_of_work import UnitsOfWork
 from services.renewal_attempts import Attempt, charge_request
-from services.renewal_outcomes import record_outcome
+from services.renewal_outcomes import NEW_CARD, record_outcome
 
 log = get_logger("backroom.services.renewals")
 
@@ -77,13 +78,19 @@ class Renewals:
             finally:
                 try:
                     q.unlock(lock, subscription_id)
-                except Exception:  # never hand a connection still holding the lock back to the pool
+                except BaseException:  # never hand a connection still holding the lock back to the pool
                     lock.invalidate()
                     raise
         log.info("renewals.renewed", subscription_id=subscription_id, outcome=outcome)
         return outcome
 
     def _renew_locked(self, subscription_id: str) -> str:
+        outcome = self._renew_once(subscription_id)
+        if outcome == NEW_CARD:  # a new card came during the attempt: try it now, under this lock
+            outcome = self._renew_once(subscription_id)
+        return outcome
+
+    def _renew_once(self, subscription_id: str) -> str:
         with self.units.begin() as uow:
             attempt = self._prepare(uow.session, subscription_id)
         if isinstance(attempt, str):

@@ -314,6 +314,37 @@ def test_a_card_updated_while_past_due_renews_on_the_next_run(renewals, engine, 
     assert rows.charges(engine, sub_id)[0].state == "succeeded" and gateway.succeeded(sub_id) == 1
 
 
+@pytest.mark.parametrize("schedule", ["1d,3d", ""])
+def test_a_card_updated_while_the_old_one_is_being_charged_is_tried_at_once(
+    engine, settings, broker, at_jan_31, gateway, schedule
+):
+    """The storefront's PUT with a new card lands while the old card's attempt is at the gateway:
+    the old card's decline must not push the new card to the next dunning step (or lapse the
+    subscription with the new card never tried); it is tried in the same run, no failure email."""
+    renewals = renewals_on(engine, settings, broker, at_jan_31, gateway, renewal_retry_schedule=schedule)
+    sub_id = rows.insert_subscription(engine, JAN_31, payment_method_ref="pm_fake_decline")
+
+    def card_updated() -> None:  # what the PUT writes for a new card (services/subscriptions.py)
+        gateway.on_settle = lambda: None
+        rows.update_subscription(engine, sub_id, payment_method_ref="pm_fake_ok", next_attempt_at=at_jan_31())
+
+    gateway.on_settle = card_updated
+    assert renewals.renew_subscription(sub_id) == "succeeded"
+    sub = rows.subscription(engine, sub_id)
+    assert (sub.state, sub.dunning_step, sub.next_attempt_at, sub.current_period_end) == (
+        "active",
+        0,
+        None,
+        FEB_28,
+    )
+    assert [(a.number, a.state, a.payment_method_ref) for a in rows.attempts(engine, sub_id)] == [
+        (1, "declined", "pm_fake_decline"),
+        (2, "succeeded", "pm_fake_ok"),
+    ]
+    assert rows.email_keys(engine, sub_id) == [f"renewal-receipt/{sub_id}/2027-01-31T09:00:00Z"]
+    assert gateway.succeeded(sub_id) == 1
+
+
 @pytest.mark.parametrize("card", ["pm_fake_ok", "pm_fake_decline"])
 def test_cancelled_while_the_charge_is_in_flight(renewals, engine, gateway, card):
     sub_id = rows.insert_subscription(engine, JAN_31, payment_method_ref=card)

@@ -120,12 +120,12 @@ def test_hold_keeps_a_confirm_answer_back_after_the_payment_went_through(
     try:
         settling = threading.Thread(target=lambda: outcomes.append(gateway.settle(reference, request)))
         settling.start()
-        assert localstripe.wait_confirmed(timeout=10) == reference
+        assert localstripe.wait_confirmed(timeout=60) == reference
         assert localstripe.succeeded_intents({"idempotency_key": request.idempotency_key})
         assert outcomes == []  # paid at the gateway, not yet answered
     finally:
         localstripe.release()
-    settling.join(timeout=10)
+    settling.join(timeout=60)
     assert outcomes == [Succeeded(reference)]
     localstripe.hold()  # a new hold forgets this confirm: a later wait_confirmed waits for its own
     localstripe.release()

@@ -148,7 +148,7 @@ def record_outcome(
     emails.queue(
         uow,
         units,
-        key=f"renewal-lapsed/{a.subscription_id}/{period}",
+        key=f"renewal-lapsed/{a.subscription_id}/{period}/{row.number}",
         template="subscription_lapsed",
         to=sub.email,
         context=context,

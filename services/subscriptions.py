@@ -10,10 +10,13 @@ the state, the period and the charges from then on. The rules of a PUT on an exi
   month in UTC); an earlier or equal one is ignored and the answer shows the stored period.
   A past-due or lapsed subscription's period is never extended: its unpaid period is settled
   (paid, lapsed or cancelled) first, so no charge is left pending behind a moved period.
-- a NEW `payment_method_ref` on a `past_due` subscription sets `next_attempt_at = now` and sends
-  the subscription's renewal after commit: the card is tried at once, not at the next hourly run.
+- a NEW `payment_method_ref` on a `past_due` or `lapsed` subscription sets `next_attempt_at = now`
+  (a lapsed one is `past_due` again) and sends the subscription's renewal after commit: the card
+  is tried at once, not at the next hourly run; a decline of that attempt lapses it again.
 - `cancelled`: refused (409 `subscription-ended`); a new subscription needs a new id.
-- `lapsed`: the fields are replaced but it stays lapsed; an operator revives it with `retry_now`.
+- `lapsed` without a new card: the fields are replaced but it stays lapsed (`retry_now` revives it).
+
+A new subscription's `current_period_end` must not be in the past (422 naming it).
 
 Cancelling (`cancel`) is idempotent: an active subscription ends at its period's end (the renewal
 run marks it cancelled and charges nothing); a past-due or lapsed one is cancelled now and its
@@ -30,7 +33,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.catalog import RENEWAL_ACTOR
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from core.logging import get_logger
 from core.settings import Settings
 from db.queries import subscriptions as q
@@ -40,6 +43,12 @@ from services.subscription_views import issue_view, subscription_view
 log = get_logger("backroom.services.subscriptions")
 
 NEEDING_A_PERSON = ("past_due", "lapsed")
+# Every period that has ended is charged (one a run): a past end on a new subscription would
+# charge the customer at once for periods the storefront may already have billed.
+_PAST_PERIOD_END = {
+    "field": "current_period_end",
+    "message": "must not be in the past: the period the customer has paid for ends then",
+}
 
 
 class SubscriptionNotFound(NotFound):
@@ -90,6 +99,11 @@ class Subscriptions:
         with self.units.begin() as uow:
             session = uow.session
             created = q.insert_subscription(session, subscription_id, now, **values)
+            if created and end < now:  # rolled back with the transaction
+                raise Invalid(
+                    "A new subscription's current_period_end must not be in the past.",
+                    errors=[_PAST_PERIOD_END],
+                )
             if not created:
                 stored = q.get_subscription(session, subscription_id, lock=True)
                 assert stored is not None  # subscriptions are never deleted by a request
@@ -100,8 +114,10 @@ class Subscriptions:
                 if end <= stored.current_period_end or stored.state != "active":  # ours: renewals move it
                     del values["current_period_end"], values["anchor_day"]
                 new_card = terms.payment_method_ref != stored.payment_method_ref
-                if new_card and stored.state == "past_due":
-                    values["next_attempt_at"] = now  # the card is tried at once
+                if new_card and stored.state in NEEDING_A_PERSON:
+                    # The customer acted on our email: the card is tried at once, and a lapsed
+                    # subscription gets that one more attempt (a decline lapses it again).
+                    values |= {"next_attempt_at": now, "state": "past_due", "lapsed_at": None}
                     uow.send_after_commit(*RENEWAL_ACTOR, subscription_id)
                 q.update_subscription(session, subscription_id, now, **values)
             view = _view(session, subscription_id)

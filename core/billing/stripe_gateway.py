@@ -21,9 +21,12 @@ import stripe
 
 from core.billing.gateway import ChargeOutcome, ChargeRequest, Declined, GatewayUnavailable, Succeeded
 
-# InvalidRequestError codes meaning the customer or the card cannot be used: a dunning step.
+# InvalidRequestError codes meaning the customer's card cannot be used: a dunning step. Not
+# `resource_missing` (a 404): a customer or card Stripe does not know is far more often our
+# configuration (a key of another Stripe account, a test key in production, the storefront's
+# ids) than the customer's doing, and treating it as a decline would email every customer a
+# failure notice and lapse them all. It is an outage: retried, dead-lettered, seen by on-call.
 UNUSABLE = {
-    "resource_missing",
     "payment_method_unactivated",
     "payment_method_unexpected_state",
     "payment_method_not_available",
@@ -110,7 +113,7 @@ def _outcome(intent: stripe.PaymentIntent) -> ChargeOutcome:
 
 
 def _unusable(error: stripe.InvalidRequestError) -> bool:
-    return error.http_status == 404 or error.code in UNUSABLE
+    return error.http_status != 404 and error.code in UNUSABLE
 
 
 def _declined(reference: str | None, error: stripe.StripeError) -> Declined:

@@ -173,13 +173,15 @@ def test_a_silent_server_is_unavailable_after_the_timeout() -> None:
         assert 0.4 < time.monotonic() - started < 5
 
 
-def test_a_missing_customer_or_card_is_declined_at_start(
+def test_a_customer_or_card_stripe_does_not_know_is_an_outage_not_a_decline(
     localstripe: LocalStripe, gateway: StripeGateway
 ) -> None:
+    """A key of another account (or the storefront's wrong ids) must not send every customer to
+    dunning: it is retried and dead-lettered for on-call, and nobody is emailed."""
     customer, method = localstripe.customer_with_card(OK_CARD)
     for request in (charge("cus_missing0000", method), charge(customer, "pm_missing0000")):
-        outcome = gateway.start(request)
-        assert isinstance(outcome, Declined) and outcome.reference is None, outcome
+        with pytest.raises(GatewayUnavailable, match="404"):
+            gateway.start(request)
         assert intents_for(localstripe, request) == []
 
 

@@ -289,7 +289,7 @@ def test_declines_follow_the_schedule_to_lapsed_with_one_email_a_step(
     assert keys == [
         f"renewal-failed/{sub_id}/2027-01-31T09:00:00Z/1",
         f"renewal-failed/{sub_id}/2027-01-31T09:00:00Z/2",
-        f"renewal-lapsed/{sub_id}/2027-01-31T09:00:00Z",
+        f"renewal-lapsed/{sub_id}/2027-01-31T09:00:00Z/3",
     ]
     assert gateway.succeeded(sub_id) == 0
 
@@ -390,6 +390,21 @@ def test_a_lapsed_subscription_an_operator_retries_is_charged_on_a_new_attempt(
     assert (charge.state, charge.failures) == ("succeeded", 2)
     assert [a.state for a in rows.attempts(engine, sub_id)] == ["declined", "declined", "succeeded"]
     assert rows.subscription(engine, sub_id).current_period_end == FEB_28
+
+
+def test_a_revived_subscription_that_declines_again_lapses_again_and_says_so(
+    engine, settings, broker, at_jan_31, gateway
+):
+    renewals = renewals_on(engine, settings, broker, at_jan_31, gateway, renewal_retry_schedule="")
+    sub_id = rows.insert_subscription(engine, JAN_31, payment_method_ref="pm_fake_decline")
+    assert renewals.renew_subscription(sub_id) == "lapsed"
+    revived = {"state": "past_due", "lapsed_at": None, "next_attempt_at": at_jan_31()}
+    rows.update_subscription(engine, sub_id, **revived)
+    assert renewals.renew_subscription(sub_id) == "lapsed"
+    assert rows.email_keys(engine, sub_id) == [
+        f"renewal-lapsed/{sub_id}/2027-01-31T09:00:00Z/1",
+        f"renewal-lapsed/{sub_id}/2027-01-31T09:00:00Z/2",  # the customer hears of the second too
+    ]
 
 
 def test_a_period_the_rows_say_is_paid_is_never_charged_again(renewals, engine, gateway):

@@ -142,6 +142,17 @@ def test_a_bad_id_is_422_naming_it(api, clock):
     assert answer.status_code == 422 and answer.json["errors"][0]["field"] == "subscription_id"
 
 
+def test_a_new_subscription_whose_period_already_ended_is_refused_and_nothing_is_stored(api, engine, clock):
+    client, _ = api
+    sid = new_subscription_id()
+    past = (clock() - timedelta(days=40)).isoformat()
+    answer = put(client, sid, body(clock(), current_period_end=past))
+    assert answer.status_code == 422, answer.json
+    assert [e["field"] for e in answer.json["errors"]] == ["current_period_end"]
+    assert get(client, sid).status_code == 404
+    assert put(client, sid, body(clock())).status_code == 201  # a future one is taken
+
+
 def test_the_period_end_only_moves_later(api, engine, clock):
     client, _ = api
     end = datetime(2031, 3, 15, 12, tzinfo=UTC)
@@ -191,7 +202,7 @@ def test_a_new_card_on_an_active_subscription_sends_nothing(api, clock):
     assert answer.json["next_attempt_at"] is None and renewals_sent(quiet, sid) == 0
 
 
-def test_a_cancelled_subscription_refuses_updates_and_a_lapsed_one_stays_lapsed(api, engine, clock):
+def test_a_cancelled_subscription_refuses_updates_and_a_lapsed_one_waits_for_a_new_card(api, engine, clock):
     client, quiet = api
     ended = create(client, clock())
     set_row(engine, ended, state="cancelled", cancelled_at=clock())
@@ -203,10 +214,15 @@ def test_a_cancelled_subscription_refuses_updates_and_a_lapsed_one_stays_lapsed(
 
     lapsed = create(client, clock())
     set_row(engine, lapsed, state="lapsed", lapsed_at=clock())
-    answer = put(client, lapsed, body(clock(), plan="again", payment_method_ref="pm_new"))
+    answer = put(client, lapsed, body(clock(), plan="again"))
     assert answer.status_code == 200 and answer.json["plan"] == "again"
     assert answer.json["state"] == "lapsed" and answer.json["next_attempt_at"] is None
     assert renewals_sent(quiet, lapsed) == 0
+    # A new card (the customer followed the lapsed email's link): one more attempt, at once.
+    answer = put(client, lapsed, body(clock(), plan="again", payment_method_ref="pm_new"))
+    assert answer.json["state"] == "past_due" and at(answer.json["next_attempt_at"]) == clock()
+    assert row(engine, lapsed).lapsed_at is None
+    assert renewals_sent(quiet, lapsed) == 1
 
 
 def test_cancel_ends_an_active_one_at_its_period_end_and_is_idempotent(api, engine, clock):

@@ -33,6 +33,11 @@ def _setup(engine, settings, holds):
                     "st": state,
                 },
             )
+            if state == "active":  # as a reservation does: the counter counts every active hold
+                s.execute(
+                    text("UPDATE product SET reserved = reserved + :n WHERE sku = :sku"),
+                    {"n": quantity, "sku": sku},
+                )
     return sku
 
 

@@ -18,6 +18,7 @@ from core.settings import Settings
 from db.queries import orders as q
 from db.queries import payments, reserved
 from db.queries.carts import mark_converted
+from db.queries.products import lock_products
 from db.queries.stock import end_holds as end_checkout_holds
 from services import payment_notices as notices
 from services.refunds import apply_refunds
@@ -47,6 +48,7 @@ def create_order(
     problem = shortfall(event.amount, event.currency, checkout.amount, checkout.currency)
     # Its live holds end now (holds before product rows, as everywhere) and leave the counters.
     ended = end_checkout_holds(session, checkout_id, now, "released")
+    lock_products(session, sorted(items.keys() | ended.keys()))  # in SKU order, for both changes
     reserved.change(session, {sku: -units for sku, units in ended.items()})
     if problem is None:
         # Expired or released holds are re-reserved by the checkout's rule.

@@ -38,18 +38,18 @@ def check_shortages(
     (insufficient-stock) for what still does not fit, or ExpiryInFlight when only expired holds
     locked by someone else stood in the way and this is the first try.
 
-    `ended` are the checkout's own holds this transaction ended: their units are still in the
-    counter of a SKU whose change failed.
+    `ended` are the units of holds this transaction ended: still in the counter of a SKU whose
+    change failed. The short SKUs' rows are locked already (by the failed change).
     """
     freed = reserved.end_expired(session, short, now, wait=False)
-    retry = {sku: deltas[sku] for sku in short if freed.get(sku)}
+    retry = {sku: deltas[sku] - freed[sku] for sku in short if freed.get(sku)}
     fitted = reserved.change(session, retry) if retry else set()
     still = [sku for sku in short if sku not in fitted]
     if not still:
         return
     counts = reserved.live_reserved(session, still, now)
     on_hand = {sku: stock for sku, (stock, _) in counts.items()}
-    held = {sku: live - ended.get(sku, 0) for sku, (_, live) in counts.items()}
+    held = {sku: live - ended.get(sku, 0) - freed.get(sku, 0) for sku, (_, live) in counts.items()}
     shortages = [Shortage(sku, wanted[sku], available(on_hand[sku], held[sku])) for sku in still]
     if not retried and any(s.available >= s.requested for s in shortages):
         raise ExpiryInFlight(still)
@@ -70,6 +70,7 @@ def take_paid_stock(session: Session, items: dict[str, int], now: datetime) -> s
     short = [sku for sku in items if sku not in taken]
     if short:
         freed = reserved.end_expired(session, short, now, wait=False)
+        reserved.change(session, {sku: -units for sku, units in freed.items()})
         retry = {sku: items[sku] for sku in short if freed.get(sku)}
         taken = reserved.take(session, retry) if retry else set()
         short = [sku for sku in short if sku not in taken]

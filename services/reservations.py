@@ -92,8 +92,6 @@ class Reservations:
             checkout = queries.lock_or_create_checkout(session, checkout_id, email, cart_id)
             if checkout.state == "converted":
                 raise CheckoutClosed("This checkout is already an order; its reservation cannot change.")
-            if settle:
-                reserved.end_expired(session, settle, now, wait=True)
             live = [] if checkout.created else queries.live_holds(session, checkout_id, now)
             if rules.is_same_request(wanted, {h.sku: h.quantity for h in live}) and checkout.owed is not None:
                 return Reserved(wanted, min(h.expires_at for h in live), checkout.owed, repeated=True)
@@ -103,7 +101,12 @@ class Reservations:
             if missing:
                 raise unknown_skus(items, missing)
             owed = self._owed(wanted, priced)
-            ended = {} if checkout.created else queries.end_holds(session, checkout_id, now)
+            # Units of holds this transaction ends: off the counters in its last statement. A
+            # retry first ends the expired holds that were in its way, waiting for their lockers.
+            ended = reserved.end_expired(session, settle, now, wait=True) if settle else {}
+            if not checkout.created:
+                for sku, units in queries.end_holds(session, checkout_id, now).items():
+                    ended[sku] = ended.get(sku, 0) + units
             if cart_id is not None:  # the cart reached checkout: no abandoned-cart reminders
                 mark_converted(session, cart_id, now)
             deltas = {sku: wanted.get(sku, 0) - ended.get(sku, 0) for sku in wanted.keys() | ended.keys()}

@@ -73,9 +73,10 @@ def product_view(session: Session, sku: str, now: datetime) -> ProductView | Non
 
 
 def lock_products(session: Session, skus: list[str]) -> dict[str, int]:
-    """Lock the products' rows in SKU order (so two transactions never deadlock): stock by SKU."""
+    """Lock the products' rows in SKU order (so two transactions never deadlock): stock by SKU.
+    NO KEY: a hold inserted for the product (its foreign key check) does not wait for it."""
     rows = session.execute(
-        text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE").bindparams(
+        text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR NO KEY UPDATE").bindparams(
             bindparam("skus", expanding=True)
         ),
         {"skus": skus},

@@ -1,59 +1,67 @@
 """The product's `reserved` counter: units held by its `active` reservations, expired or not.
 
-Every statement that starts or ends an active hold changes the counter in the same transaction,
-so it always equals the sum of the SKU's active holds. Product rows are locked in SKU order
-(two transactions never deadlock) and, where holds are locked too, holds first: nothing waits
-for a hold while it holds a product row it could be waited for.
+Every transaction that starts or ends an active hold changes the counter too, so it always
+equals the sum of the SKU's active holds. Product rows are locked in SKU order (two transactions
+never deadlock) and, where holds are locked too, holds first; a transaction that holds product
+rows never waits for a hold (it skips locked ones).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
-from db.queries.products import EXPIRED_UNENDED
+from db.queries.products import EXPIRED_UNENDED, lock_products
 
 # Change fits: a decrease always does, an increase only within stock not yet reserved.
 FITS = "(w.q <= 0 OR p.stock - p.reserved >= w.q)"
 
 
-def _ordered_update(deltas: dict[str, int], assign: str, fits: str) -> tuple[str, dict[str, object]]:
-    """The CTEs and UPDATE (no leading WITH) that change each product of `deltas` by `assign`
-    where `fits`, its rows locked in SKU order first; it returns the SKUs changed."""
+def _update(deltas: dict[str, int], assign: str, fits: str) -> tuple[str, dict[str, object]]:
+    """A CTE and an UPDATE (no leading WITH) that change each product of `deltas` by `assign`
+    where `fits`; it returns the SKUs changed. With more than one SKU, lock the rows first
+    (`lock_in_order`): one UPDATE locks rows in whatever order its plan visits them. (Locking
+    them in a CTE of the same statement is no cure: the UPDATE then revisits the version its
+    snapshot saw and can queue behind a transaction that waits for us, a deadlock.)"""
     skus = sorted(deltas)
     rows = ", ".join(f"(CAST(:s{i} AS varchar), CAST(:q{i} AS integer))" for i in range(len(skus)))
     params: dict[str, object] = {f"s{i}": sku for i, sku in enumerate(skus)}
     params |= {f"q{i}": deltas[sku] for i, sku in enumerate(skus)}
     sql = (
-        f"want(sku, q) AS (VALUES {rows}), "
-        "locked AS (SELECT p.sku FROM product p JOIN want w ON w.sku = p.sku "
-        "ORDER BY p.sku FOR NO KEY UPDATE OF p) "
-        f"UPDATE product p SET {assign} FROM want w JOIN locked l ON l.sku = w.sku "
-        f"WHERE p.sku = w.sku AND {fits} RETURNING p.sku"
+        f"want(sku, q) AS (VALUES {rows}) "
+        f"UPDATE product p SET {assign} FROM want w WHERE p.sku = w.sku AND {fits} RETURNING p.sku"
     )
     return sql, params
+
+
+def lock_in_order(session: Session, skus: Collection[str]) -> None:
+    """Lock several products' rows in SKU order before one statement changes them all."""
+    if len(skus) > 1:
+        lock_products(session, sorted(skus))
 
 
 def change_sql(deltas: dict[str, int]) -> tuple[str, dict[str, object]]:
     """One UPDATE adding each SKU's delta to its counter where it fits (see FITS): the SKUs
     changed. Without its leading WITH, so a caller can put it after CTEs of its own."""
-    return _ordered_update(deltas, "reserved = p.reserved + w.q", FITS)
+    return _update(deltas, "reserved = p.reserved + w.q", FITS)
 
 
 def change(session: Session, deltas: dict[str, int]) -> set[str]:
     """Add `deltas` to the SKUs' counters where they fit: the SKUs changed (the rest are short)."""
     if not deltas:
         return set()
+    lock_in_order(session, deltas)
     sql, params = change_sql(deltas)
     return {str(sku) for sku in session.execute(text(f"WITH {sql}"), params).scalars()}
 
 
 def end_expired(session: Session, skus: list[str], now: datetime, *, wait: bool) -> dict[str, int]:
-    """Mark the SKUs' active holds past expiry expired and take them off the counters: units
-    ended by SKU. `wait=False` skips holds another transaction has locked (call it while holding
-    product rows); `wait=True` locks them in id order (call it before locking any product row)."""
+    """Mark the SKUs' active holds past expiry expired: units ended by SKU, for the caller to
+    take off the counters. `wait=False` skips holds another transaction has locked (call it while
+    holding product rows); `wait=True` locks them in id order (before locking any product row)."""
     skip = "" if wait else " SKIP LOCKED"
     rows = session.execute(
         text(
@@ -67,14 +75,14 @@ def end_expired(session: Session, skus: list[str], now: datetime, *, wait: bool)
     ended: dict[str, int] = {}
     for sku, quantity in rows:
         ended[sku] = ended.get(sku, 0) + int(quantity)
-    change(session, {sku: -units for sku, units in ended.items()})
     return ended
 
 
 def take(session: Session, items: dict[str, int]) -> set[str]:
     """Take paid units out of stock where what is left still covers every other hold (the
     caller took its own holds off the counter first): the SKUs taken, the rest are short."""
-    sql, params = _ordered_update(
+    lock_in_order(session, items)
+    sql, params = _update(
         items,
         "stock = p.stock - w.q, updated_at = now(), low_stock_alerted_at = CASE "
         "WHEN p.stock - w.q > p.low_stock_threshold THEN NULL ELSE p.low_stock_alerted_at END",

@@ -85,6 +85,7 @@ def hold_and_reserve(
     lock for this one statement and the commit. A SKU missing from the answer is short: the
     caller ends expired holds and changes it again (reserved.change), or rolls back.
     """
+    reserved.lock_in_order(session, deltas)
     # No counter moves when the new holds replace old ones unit for unit (even expired ones).
     change, params = (
         reserved.change_sql(deltas) if deltas else ("none AS (SELECT) SELECT NULL WHERE false", {})
@@ -128,25 +129,20 @@ def mark_released(session: Session, checkout_id: str) -> None:
 
 def expire_batch(session: Session, now: datetime, batch_size: int) -> int:
     """Mark up to `batch_size` past-expiry active holds expired and take them off their products'
-    reserved counters, in one statement; committed holds are never touched.
+    reserved counters; committed holds are never touched: how many expired.
 
     SKIP LOCKED lets two cleanups (or a cleanup and a checkout) work side by side; the product
-    rows are locked in SKU order after the holds, as everywhere (db/queries/reserved.py).
+    rows are locked after the holds, in SKU order, as everywhere (db/queries/reserved.py).
     """
-    return int(
-        session.execute(
-            text(
-                "WITH due AS (SELECT id FROM reservation WHERE state = 'active' AND expires_at <= :now "
-                "ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED), "
-                "gone AS (UPDATE reservation r SET state = 'expired', ended_at = :now FROM due "
-                "WHERE r.id = due.id AND r.state = 'active' RETURNING r.sku, r.quantity), "
-                "by_sku AS (SELECT sku, SUM(quantity) AS q, COUNT(*) AS n FROM gone GROUP BY sku), "
-                "locked AS (SELECT p.sku FROM product p JOIN by_sku b ON b.sku = p.sku "
-                "ORDER BY p.sku FOR NO KEY UPDATE OF p), "
-                "counted AS (UPDATE product p SET reserved = p.reserved - b.q FROM by_sku b "
-                "JOIN locked l ON l.sku = b.sku WHERE p.sku = b.sku RETURNING b.n) "
-                "SELECT COALESCE(SUM(n), 0) FROM counted"
-            ),
-            {"now": now, "n": batch_size},
-        ).scalar_one()
-    )
+    rows = session.execute(
+        text(
+            "WITH due AS (SELECT id FROM reservation WHERE state = 'active' AND expires_at <= :now "
+            "ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED), "
+            "gone AS (UPDATE reservation r SET state = 'expired', ended_at = :now FROM due "
+            "WHERE r.id = due.id AND r.state = 'active' RETURNING r.sku, r.quantity) "
+            "SELECT sku, SUM(quantity) AS units, COUNT(*) AS holds FROM gone GROUP BY sku"
+        ),
+        {"now": now, "n": batch_size},
+    ).all()
+    reserved.change(session, {str(r.sku): -int(r.units) for r in rows})
+    return sum(int(r.holds) for r in rows)

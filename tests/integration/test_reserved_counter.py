@@ -13,6 +13,7 @@ from core.errors import Conflict, NotFound
 from db.engine import transaction
 from tests.conftest import STOREFRONT, auth
 from tests.support import factories
+from tests.support.waiting import wait_for
 
 THREADS = 8
 STEPS = 30
@@ -93,3 +94,39 @@ def test_counter_equals_active_holds_after_a_mixed_concurrent_workload(shop, cli
             {"skus": skus},
         ).all()
     assert len(states) >= 3, states  # the workload did mix: holds active, ended, committed...
+
+
+def test_an_expired_hold_another_transaction_is_ending_does_not_block_a_sale(engine, settings):
+    """The last unit's hold expired; a cleanup has locked it but not yet taken it off the counter.
+    The sale skips the locked hold, finds the counter full, waits for that cleanup and wins."""
+    sku = factories.store_product(engine, settings, 1)
+    reservations = factories.reservations_service(engine, settings)
+    first, second = factories.new_checkout_id(), factories.new_checkout_id()
+    reservations.reserve(first, email="a@example.com", cart_id=None, items=[(sku, 1)])
+    with transaction(engine) as s:
+        s.execute(
+            text("UPDATE reservation SET expires_at = now() - interval '1 second' WHERE checkout_id = :c"),
+            {"c": first},
+        )
+
+    def sale_is_waiting():
+        with transaction(engine) as s:
+            return s.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE '%ORDER BY id FOR UPDATE%'"
+                )
+            ).scalar_one()
+
+    with ThreadPoolExecutor(1) as pool, transaction(engine) as cleanup:
+        cleanup.execute(
+            text("UPDATE reservation SET state = 'expired', ended_at = now() WHERE checkout_id = :c"),
+            {"c": first},
+        )
+        sale = pool.submit(
+            reservations.reserve, second, email="b@example.com", cart_id=None, items=[(sku, 1)]
+        )
+        wait_for(sale_is_waiting, what="the sale to wait for the cleanup's lock on the expired hold")
+        cleanup.execute(text("UPDATE product SET reserved = reserved - 1 WHERE sku = :s"), {"s": sku})
+    assert sale.result(timeout=30).items == {sku: 1}
+    assert _counters(engine, [sku])[sku][:2] == (1, 1)

@@ -163,10 +163,10 @@ class Reservations:
         """
         batch_size = self.settings.stock_cleanup_batch_size
         deadline = monotonic() + RUN_SECONDS
-        total = 0
+        total, after = 0, None
         for batch in range(1, MAX_BATCHES_PER_RUN + 1):
             with self.units.begin() as uow:
-                expired = queries.expire_batch(uow.session, self.now(), batch_size)
+                expired, after = queries.expire_batch(uow.session, self.now(), batch_size, after)
                 more = expired == batch_size
                 if more and (batch == MAX_BATCHES_PER_RUN or monotonic() >= deadline):
                     job = JOBS["stock-cleanup"]

@@ -66,7 +66,12 @@ def drain(env: Environment, batch: int) -> tuple[float, int, float]:
     """Run the chain until it sends nothing more: (seconds, runs, longest transaction seconds)."""
     sent: list[Outgoing] = []
     settings = env.settings.model_copy(update={"stock_cleanup_batch_size": batch})
-    cleanup = Reservations(UnitsOfWork(env.engine, sent.append), settings, utcnow)
+
+    def send(message: Outgoing) -> str:  # the next run of the chain
+        sent.append(message)
+        return f"run-{len(sent)}"
+
+    cleanup = Reservations(UnitsOfWork(env.engine, send), settings, utcnow)
     longest, stop = [0.0], threading.Event()
 
     def sample() -> None:

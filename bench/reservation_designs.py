@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from bench.harness import Environment, Run, cores, environment, run_threads
 from core.clock import utcnow
+from core.messages import Outgoing
 from db.engine import transaction
 from db.unit_of_work import UnitsOfWork
 from services.reservations import Reservations
@@ -97,6 +98,10 @@ DESIGNS: dict[str, Step] = {
 }
 
 
+def _no_message(message: Outgoing) -> str:
+    raise AssertionError(f"a reservation sends no message, not {message.actor_name}")
+
+
 def reset(env: Environment, live: int, counted: bool) -> None:
     """Empty the tables, then `live` unexpired holds of other checkouts on the hot SKU."""
     with transaction(env.engine) as s:
@@ -126,7 +131,7 @@ def reset(env: Environment, live: int, counted: bool) -> None:
 def measure(env: Environment, name: str, ops: int, threads: int, label: str) -> Run:
     per = ops // threads
     if name == "service":
-        service = Reservations(UnitsOfWork(env.engine, print), env.settings, utcnow)
+        service = Reservations(UnitsOfWork(env.engine, _no_message), env.settings, utcnow)
 
         def work(t: int) -> None:
             for n in range(per):

@@ -8,32 +8,23 @@ from datetime import datetime
 from time import monotonic
 
 from core.catalog import JOBS
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, NotFound
 from core.rules import stock as rules
-from core.rules.money import MixedCurrency, Owed, Price, Unpriced, amount_owed
+from core.rules.money import Owed
 from core.settings import Settings
 from db.queries import reserved
 from db.queries import stock as queries
 from db.queries.carts import mark_converted
 from db.queries.products import prices
 from db.unit_of_work import UnitsOfWork
+from services.reservation_refusals import owed_for, unknown_skus
 from services.reservation_shortages import ExpiryInFlight, check_shortages
+
+__all__ = ["CheckoutClosed", "CheckoutNotFound", "Reservations", "Reserved", "unknown_skus"]
 
 # Bounded work per cleanup run (batches, wall-clock seconds); the run then re-enqueues itself.
 MAX_BATCHES_PER_RUN = 50
 RUN_SECONDS = 20.0
-
-
-def unknown_skus(items: Sequence[tuple[str, int]], missing: set[str]) -> Invalid:
-    """The 422 naming each line whose SKU has no product, by its position in the request."""
-    return Invalid(
-        "Some SKUs do not exist.",
-        [
-            {"field": f"items[{i}].sku", "message": f"unknown SKU {sku!r}"}
-            for i, (sku, _) in enumerate(items)
-            if sku in missing
-        ],
-    )
 
 
 class CheckoutClosed(Conflict):
@@ -100,7 +91,7 @@ class Reservations:
             missing = {sku for sku in wanted if sku not in priced}
             if missing:
                 raise unknown_skus(items, missing)
-            owed = self._owed(wanted, priced)
+            owed = owed_for(wanted, priced)
             # Units of holds this transaction ends: off the counters in its last statement. A
             # retry first ends the expired holds that were in its way, waiting for their lockers.
             ended = reserved.end_expired(session, settle, now, wait=True) if settle else {}
@@ -117,26 +108,6 @@ class Reservations:
             if short:
                 check_shortages(session, short, deltas, wanted, ended, now, retried=bool(settle))
         return Reserved(wanted, expires_at, owed)
-
-    @staticmethod
-    def _owed(items: dict[str, int], prices: dict[str, Price]) -> Owed:
-        """What the items cost in one currency, or the error that says why there is no total."""
-        try:
-            return amount_owed(items, prices)
-        except Unpriced as error:
-            raise Conflict(
-                f"Give {', '.join(error.skus)} a price (PUT /v1/products/{{sku}}) before reserving it.",
-                slug="product-unpriced",
-                title="Product has no price",
-                skus=error.skus,
-            ) from None
-        except MixedCurrency as error:
-            raise Invalid(
-                "A checkout is paid in one currency; these items are priced in several.",
-                [{"field": "items", "message": f"priced in {' and '.join(error.currencies)}"}],
-                slug="mixed-currency",
-                title="Mixed currencies",
-            ) from None
 
     def release(self, checkout_id: str) -> int:
         """End every hold of an open checkout now: how many ended."""
@@ -166,7 +137,7 @@ class Reservations:
         total, after = 0, None
         for batch in range(1, MAX_BATCHES_PER_RUN + 1):
             with self.units.begin() as uow:
-                expired, after = queries.expire_batch(uow.session, self.now(), batch_size, after)
+                expired, after = reserved.expire_batch(uow.session, self.now(), batch_size, after)
                 more = expired == batch_size
                 if more and (batch == MAX_BATCHES_PER_RUN or monotonic() >= deadline):
                     job = JOBS["stock-cleanup"]

@@ -102,3 +102,31 @@ def live_reserved(session: Session, skus: list[str], now: datetime) -> dict[str,
         {"skus": skus, "now": now},
     )
     return {str(r.sku): (int(r.stock), int(r.live)) for r in rows}
+
+
+def expire_batch(
+    session: Session, now: datetime, batch_size: int, after: datetime | None = None
+) -> tuple[int, datetime | None]:
+    """Mark up to `batch_size` past-expiry active holds expired (oldest first, none older than
+    `after`) and take them off their products' reserved counters; committed holds are never
+    touched: how many expired, and the latest expiry among them (the next batch's `after`).
+
+    `after` keeps a run's batches from stepping again over the index entries of the holds its
+    earlier batches ended (dead until vacuum: without it a long backlog drains in quadratic
+    time). SKIP LOCKED lets two cleanups (or a cleanup and a checkout) work side by side; the
+    product rows are locked after the holds, in SKU order, as everywhere (see above).
+    """
+    rows = session.execute(
+        text(
+            "WITH due AS (SELECT id FROM reservation WHERE state = 'active' AND expires_at <= :now "
+            "AND expires_at >= CAST(:after AS timestamptz) ORDER BY expires_at LIMIT :n "
+            "FOR UPDATE SKIP LOCKED), "
+            "gone AS (UPDATE reservation r SET state = 'expired', ended_at = :now FROM due "
+            "WHERE r.id = due.id AND r.state = 'active' RETURNING r.sku, r.quantity, r.expires_at) "
+            "SELECT sku, SUM(quantity) AS units, COUNT(*) AS holds, MAX(expires_at) AS last "
+            "FROM gone GROUP BY sku"
+        ),
+        {"now": now, "n": batch_size, "after": after or "-infinity"},
+    ).all()
+    change(session, {str(r.sku): -int(r.units) for r in rows})
+    return sum(int(r.holds) for r in rows), max((r.last for r in rows), default=after)

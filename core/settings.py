@@ -122,7 +122,7 @@ class Settings(ScheduleSettings):
 
     reservation_ttl_seconds: int = Field(900, ge=10, le=7 * 86400)
     stock_cleanup_interval_minutes: int = Field(5, ge=1, le=1440)
-    stock_cleanup_batch_size: int = Field(500, ge=1, le=100_000)
+    stock_cleanup_batch_size: int = Field(5000, ge=1, le=100_000)
     job_max_retries: int | None = Field(None, ge=0, le=100)
     job_min_backoff_ms: int | None = Field(None, ge=1)
     job_max_backoff_ms: int | None = Field(None, ge=1)

@@ -14,9 +14,10 @@ log = get_logger("backroom.jobs.stock")
 
 @dramatiq.actor(actor_name="stock.cleanup_expired", queue_name="stock", max_retries=3, time_limit=120_000)
 def expire_reservations() -> None:
-    """Expire active reservations past their expiry, in bounded batches (services.reservations).
+    """Expire active reservations past their expiry, in bounded batches (services.reservations);
+    a run that reaches its bound sends this job again, so a backlog drains run after run.
 
-    Idempotent; safe to run twice.
+    Idempotent; safe to run twice (two runs share the work: SKIP LOCKED).
     """
     broker = expire_reservations.broker
     reservations = Reservations(units_of_work(broker), database(broker).settings, utcnow)

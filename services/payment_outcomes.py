@@ -14,15 +14,15 @@ from sqlmodel import Session
 from core.payments import ProviderEvent
 from core.rules import orders as rules
 from core.rules.money import describe, shortfall
-from core.rules.stock import find_shortages
 from core.settings import Settings
 from db.queries import orders as q
-from db.queries import payments
+from db.queries import payments, reserved
 from db.queries.carts import mark_converted
-from db.queries.products import change_stock, lock_products
-from db.queries.stock import held_by_others
+from db.queries.products import lock_products
+from db.queries.stock import end_holds as end_checkout_holds
 from services import payment_notices as notices
 from services.refunds import apply_refunds
+from services.reservation_shortages import take_paid_stock
 
 
 @dataclass
@@ -42,17 +42,17 @@ def create_order(
         return keep_unmatched(
             session, row_id, event, settings, f"checkout {checkout_id!r} never held anything"
         )
-    active = [h.id for h in holds if h.state == "active"]
     values: dict[str, Any] = {"provider": event.provider, "payment_id": event.payment_id}
     values |= {"amount": event.amount, "currency": event.currency}
     # Underpaid or another currency: no stock is taken and a person decides.
     problem = shortfall(event.amount, event.currency, checkout.amount, checkout.currency)
+    # Its live holds end now (holds before product rows, as everywhere) and leave the counters.
+    ended = end_checkout_holds(session, checkout_id, now, "released")
+    lock_products(session, sorted(items.keys() | ended.keys()))  # in SKU order, for both changes
+    reserved.change(session, {sku: -units for sku, units in ended.items()})
     if problem is None:
-        stock = lock_products(session, list(items))
-        # Expired or released holds are re-reserved by the checkout's rule, under the row locks.
-        shortages = find_shortages(items, stock, held_by_others(session, list(items), checkout_id, now))
-        if shortages:
-            problem = "; ".join(f"{s.sku}: paid {s.requested}, {s.available} available" for s in shortages)
+        # Expired or released holds are re-reserved by the checkout's rule.
+        problem = take_paid_stock(session, items, now)
     if problem is not None:
         order_id = q.insert_order(
             session,
@@ -63,12 +63,10 @@ def create_order(
             note=problem,
             **values,
         )
-        q.end_holds(session, active, "released", now)
         subject = f"Order {order_id} is paid but needs a person"
         details = {"order_id": order_id, "checkout_id": checkout_id, "payment_id": event.payment_id}
         emails = notices.operator_alert(session, settings, order_id, subject, problem, details)
     else:
-        change_stock(session, items, -1)
         order_id = q.insert_order(
             session, checkout=checkout, items=items, state="paid", stock_deducted=True, note=None, **values
         )
@@ -89,8 +87,8 @@ def release_failed(
 ) -> Outcome:
     if rules.on_payment_failed(existing.state if existing else None) == "keep_order":
         return Outcome("ignored", "a payment for this checkout already succeeded; the order stands")
-    _, holds = rules.items_to_buy(q.checkout_holds(session, checkout.checkout_id))
-    q.end_holds(session, [h.id for h in holds if h.state == "active"], "released", now)
+    ended = end_checkout_holds(session, checkout.checkout_id, now, "released")
+    reserved.change(session, {sku: -units for sku, units in ended.items()})
     q.set_checkout_state(session, checkout.checkout_id, "released")
     emails = notices.payment_failed(session, event, checkout)
     return Outcome("processed", "reservation released", None, emails)

@@ -5,30 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from time import monotonic
 
-from core.errors import Conflict, Invalid, NotFound
+from core.catalog import JOBS
+from core.errors import Conflict, NotFound
 from core.rules import stock as rules
-from core.rules.money import MixedCurrency, Owed, Price, Unpriced, amount_owed
+from core.rules.money import Owed
 from core.settings import Settings
+from db.queries import reserved
 from db.queries import stock as queries
 from db.queries.carts import mark_converted
-from db.queries.products import lock_priced_products
+from db.queries.products import prices
 from db.unit_of_work import UnitsOfWork
+from services.reservation_refusals import owed_for, unknown_skus
+from services.reservation_shortages import ExpiryInFlight, check_shortages
 
-# Bounded work per cleanup run: the next scheduled run picks up whatever is left.
+__all__ = ["CheckoutClosed", "CheckoutNotFound", "Reservations", "Reserved", "unknown_skus"]
+
+# Bounded work per cleanup run (batches, wall-clock seconds); the run then re-enqueues itself.
 MAX_BATCHES_PER_RUN = 50
-
-
-def unknown_skus(items: Sequence[tuple[str, int]], missing: set[str]) -> Invalid:
-    """The 422 naming each line whose SKU has no product, by its position in the request."""
-    return Invalid(
-        "Some SKUs do not exist.",
-        [
-            {"field": f"items[{i}].sku", "message": f"unknown SKU {sku!r}"}
-            for i, (sku, _) in enumerate(items)
-            if sku in missing
-        ],
-    )
+RUN_SECONDS = 20.0
 
 
 class CheckoutClosed(Conflict):
@@ -61,9 +57,25 @@ class Reservations:
         """Hold `items` (as listed in the request) for the checkout, replacing what it held before.
 
         All or nothing: any refusal rolls the whole transaction back, old holds included. The
-        checkout row lock serialises repeats of one checkout; product rows are locked in SKU
-        order, so the availability read cannot go stale before the insert.
+        checkout row lock serialises repeats of one checkout; the products' reserved counters
+        change in the transaction's last statement, so their row locks are held only for it
+        and the commit (db/queries/reserved.py).
         """
+        try:
+            return self._reserve(checkout_id, email, cart_id, items, settle=[])
+        except ExpiryInFlight as busy:
+            # Expired holds another transaction was ending made the difference: wait for that
+            # one (holding no product row), then try once more.
+            return self._reserve(checkout_id, email, cart_id, items, settle=busy.skus)
+
+    def _reserve(
+        self,
+        checkout_id: str,
+        email: str,
+        cart_id: str | None,
+        items: Sequence[tuple[str, int]],
+        settle: list[str],
+    ) -> Reserved:
         wanted = rules.merge_items(items)
         now = self.now()
         with self.units.begin() as uow:
@@ -75,49 +87,27 @@ class Reservations:
             if rules.is_same_request(wanted, {h.sku: h.quantity for h in live}) and checkout.owed is not None:
                 return Reserved(wanted, min(h.expires_at for h in live), checkout.owed, repeated=True)
 
-            priced = lock_priced_products(session, list(wanted))
+            priced = prices(session, list(wanted))
             missing = {sku for sku in wanted if sku not in priced}
             if missing:
                 raise unknown_skus(items, missing)
-            owed = self._owed(wanted, {sku: price for sku, (_, price) in priced.items()})
-            on_hand = {sku: stock for sku, (stock, _) in priced.items()}
-            held = queries.held_by_others(session, list(wanted), checkout_id, now)
-            shortages = rules.find_shortages(wanted, on_hand, held)
-            if shortages:
-                raise Conflict(
-                    "Not enough stock for every item; nothing was reserved.",
-                    slug="insufficient-stock",
-                    title="Insufficient stock",
-                    shortages=[vars(s) for s in shortages],
-                )
+            owed = owed_for(wanted, priced)
+            # Units of holds this transaction ends: off the counters in its last statement. A
+            # retry first ends the expired holds that were in its way, waiting for their lockers.
+            ended = reserved.end_expired(session, settle, now, wait=True) if settle else {}
             if not checkout.created:
-                queries.end_holds(session, checkout_id, now)
-            expires_at = rules.expiry(now, self.settings.reservation_ttl_seconds)
-            queries.insert_holds(session, checkout_id, wanted, expires_at)
-            queries.record_owed(session, checkout_id, owed)
+                for sku, units in queries.end_holds(session, checkout_id, now).items():
+                    ended[sku] = ended.get(sku, 0) + units
             if cart_id is not None:  # the cart reached checkout: no abandoned-cart reminders
                 mark_converted(session, cart_id, now)
+            deltas = {sku: wanted.get(sku, 0) - ended.get(sku, 0) for sku in wanted.keys() | ended.keys()}
+            deltas = {sku: delta for sku, delta in deltas.items() if delta}
+            expires_at = rules.expiry(now, self.settings.reservation_ttl_seconds)
+            changed = queries.hold_and_reserve(session, checkout_id, wanted, expires_at, owed, deltas)
+            short = [sku for sku in sorted(deltas) if deltas[sku] > 0 and sku not in changed]
+            if short:
+                check_shortages(session, short, deltas, wanted, ended, now, retried=bool(settle))
         return Reserved(wanted, expires_at, owed)
-
-    @staticmethod
-    def _owed(items: dict[str, int], prices: dict[str, Price]) -> Owed:
-        """What the items cost in one currency, or the error that says why there is no total."""
-        try:
-            return amount_owed(items, prices)
-        except Unpriced as error:
-            raise Conflict(
-                f"Give {', '.join(error.skus)} a price (PUT /v1/products/{{sku}}) before reserving it.",
-                slug="product-unpriced",
-                title="Product has no price",
-                skus=error.skus,
-            ) from None
-        except MixedCurrency as error:
-            raise Invalid(
-                "A checkout is paid in one currency; these items are priced in several.",
-                [{"field": "items", "message": f"priced in {' and '.join(error.currencies)}"}],
-                slug="mixed-currency",
-                title="Mixed currencies",
-            ) from None
 
     def release(self, checkout_id: str) -> int:
         """End every hold of an open checkout now: how many ended."""
@@ -128,22 +118,31 @@ class Reservations:
             if state == "converted":
                 raise CheckoutClosed("This checkout is already an order; cancel the order instead.")
             ended = queries.end_holds(uow.session, checkout_id, self.now())
+            reserved.change(uow.session, {sku: -units for sku, units in ended.items()})
             queries.mark_released(uow.session, checkout_id)
-        return ended
+        return len(ended)  # one active hold per SKU
 
     def expire_reservations(self) -> int:
         """Mark active holds past their expiry expired, one bounded batch a transaction, until
-        none is left or the run's bound is reached: how many expired.
+        none is left: how many expired. A run stops after MAX_BATCHES_PER_RUN batches or
+        RUN_SECONDS and, when a full batch says more is left, sends the job again after its
+        last commit, so a backlog drains in a chain of bounded runs.
 
-        Garbage collection only: availability already ignores expired holds, so a late run
-        neither oversells nor blocks a sale. Idempotent; committed holds are never touched.
+        Availability already ignores expired holds (a reservation ends a SKU's expired holds
+        itself when they stand in its way), so a late run neither oversells nor blocks a sale.
+        Idempotent; committed holds are never touched.
         """
         batch_size = self.settings.stock_cleanup_batch_size
-        total = 0
-        for _ in range(MAX_BATCHES_PER_RUN):
+        deadline = monotonic() + RUN_SECONDS
+        total, after = 0, None
+        for batch in range(1, MAX_BATCHES_PER_RUN + 1):
             with self.units.begin() as uow:
-                expired = queries.expire_batch(uow.session, self.now(), batch_size)
+                expired, after = reserved.expire_batch(uow.session, self.now(), batch_size, after)
+                more = expired == batch_size
+                if more and (batch == MAX_BATCHES_PER_RUN or monotonic() >= deadline):
+                    job = JOBS["stock-cleanup"]
+                    uow.send_after_commit(job.actor_name, job.queue)
             total += expired
-            if expired < batch_size:
+            if not more or batch == MAX_BATCHES_PER_RUN or monotonic() >= deadline:
                 break
         return total

@@ -19,19 +19,23 @@ from db.models.columns import ID_LENGTH, timestamp
 
 
 class Product(SQLModel, table=True):
-    """Catalogue entry; `stock` is on hand. Reserved units live in `reservation`."""
+    """Catalogue entry; `stock` is on hand. `reserved` counts the units of its `active`
+    reservations (expired ones included until something ends them): db/queries/reserved.py keeps it
+    equal to their sum in every transaction that starts or ends a hold."""
 
     __tablename__ = "product"
     __table_args__ = (
         CheckConstraint("stock >= 0", name="product_stock_nonnegative"),
         CheckConstraint("low_stock_threshold >= 0", name="product_threshold_nonnegative"),
         CheckConstraint("price >= 0", name="product_price_nonnegative"),
+        CheckConstraint("reserved >= 0", name="product_reserved_nonnegative"),
     )
 
     sku: str = Field(sa_column=Column(String(ID_LENGTH), primary_key=True))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     stock: int = Field(nullable=False)
     low_stock_threshold: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    reserved: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     # Minor units in `currency`; NULL for products stored before prices existed (not reservable).
     price: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     currency: str | None = Field(default=None, sa_column=Column(String(3), nullable=True))

@@ -10,12 +10,13 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session
 
-from db.queries.products import LIVE
+from db.queries.products import EXPIRED_UNENDED
 
 # core.rules.alerts.crossed and .rearms, as SQL on `product`.
 CROSSED = "low_stock_threshold > 0 AND stock <= low_stock_threshold AND low_stock_alerted_at IS NULL"
 REARMS = "low_stock_alerted_at IS NOT NULL AND stock > low_stock_threshold"
-RESERVED = f"COALESCE((SELECT SUM(quantity) FROM reservation r WHERE r.sku = p.sku AND {LIVE}), 0)"
+# Units unexpired active holds take: the reserved counter less expired holds not ended yet.
+RESERVED = f"(p.reserved - {EXPIRED_UNENDED})"
 
 
 def rearm(session: Session) -> list[str]:

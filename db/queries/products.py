@@ -13,6 +13,11 @@ from core.rules import stock as rules
 
 # A hold that still counts against availability.
 LIVE = "state = 'active' AND expires_at > :now"
+# Units of the product `p` still counted by its reserved counter though their holds expired.
+EXPIRED_UNENDED = (
+    "COALESCE((SELECT SUM(quantity) FROM reservation r "
+    "WHERE r.sku = p.sku AND r.state = 'active' AND r.expires_at <= :now), 0)"
+)
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,12 @@ def upsert_product(
 
 
 def product_view(session: Session, sku: str, now: datetime) -> ProductView | None:
+    """The product with the units its unexpired active holds take: the reserved counter less
+    the expired holds nothing has ended yet (an index range, not a sum of every live hold)."""
     row = session.execute(
         text(
             "SELECT p.sku, p.name, p.stock, p.low_stock_threshold, p.price, p.currency, "
-            "COALESCE((SELECT SUM(quantity) FROM reservation r "
-            f"WHERE r.sku = p.sku AND {LIVE}), 0) AS reserved "
-            "FROM product p WHERE p.sku = :sku"
+            f"p.reserved - {EXPIRED_UNENDED} AS reserved FROM product p WHERE p.sku = :sku"
         ),
         {"sku": sku, "now": now},
     ).one_or_none()
@@ -68,19 +73,26 @@ def product_view(session: Session, sku: str, now: datetime) -> ProductView | Non
 
 
 def lock_products(session: Session, skus: list[str]) -> dict[str, int]:
-    """Lock the products' rows in SKU order (so two transactions never deadlock): stock by SKU."""
-    return {sku: stock for sku, (stock, _) in lock_priced_products(session, skus).items()}
-
-
-def lock_priced_products(session: Session, skus: list[str]) -> dict[str, tuple[int, rules_money.Price]]:
-    """As lock_products, with each product's price: (stock, price) by SKU."""
+    """Lock the products' rows in SKU order (so two transactions never deadlock): stock by SKU.
+    NO KEY: a hold inserted for the product (its foreign key check) does not wait for it."""
     rows = session.execute(
-        text(
-            "SELECT sku, stock, price, currency FROM product WHERE sku IN :skus ORDER BY sku FOR UPDATE"
-        ).bindparams(bindparam("skus", expanding=True)),
+        text("SELECT sku, stock FROM product WHERE sku IN :skus ORDER BY sku FOR NO KEY UPDATE").bindparams(
+            bindparam("skus", expanding=True)
+        ),
         {"skus": skus},
     )
-    return {r.sku: (r.stock, rules_money.Price(r.price, r.currency)) for r in rows}
+    return {str(r.sku): int(r.stock) for r in rows}
+
+
+def prices(session: Session, skus: list[str]) -> dict[str, rules_money.Price]:
+    """Each existing product's price, read without a lock: a reservation fixes what it read."""
+    rows = session.execute(
+        text("SELECT sku, price, currency FROM product WHERE sku IN :skus").bindparams(
+            bindparam("skus", expanding=True)
+        ),
+        {"skus": skus},
+    )
+    return {str(r.sku): rules_money.Price(r.price, r.currency) for r in rows}
 
 
 def change_stock(session: Session, items: dict[str, int], sign: int) -> None:
@@ -100,7 +112,11 @@ def change_stock(session: Session, items: dict[str, int], sign: int) -> None:
 def live_reserved_total(session: Session, now: datetime) -> int:
     return int(
         session.execute(
-            text(f"SELECT COALESCE(SUM(quantity), 0) FROM reservation WHERE {LIVE}"), {"now": now}
+            text(
+                "SELECT (SELECT COALESCE(SUM(reserved), 0) FROM product) - (SELECT "
+                "COALESCE(SUM(quantity), 0) FROM reservation WHERE state = 'active' AND expires_at <= :now)"
+            ),
+            {"now": now},
         ).scalar_one()
     )
 

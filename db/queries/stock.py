@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 from core.rules.money import Owed
+from db.queries import reserved
 from db.queries.products import LIVE
 
 
@@ -69,34 +70,54 @@ def live_holds(session: Session, checkout_id: str, now: datetime) -> list[LiveHo
     return [LiveHold(r.sku, int(r.quantity), r.expires_at) for r in rows]
 
 
-def insert_holds(session: Session, checkout_id: str, items: dict[str, int], expires_at: datetime) -> None:
-    session.execute(
+def hold_and_reserve(
+    session: Session,
+    checkout_id: str,
+    items: dict[str, int],
+    expires_at: datetime,
+    owed: Owed,
+    deltas: dict[str, int],
+) -> set[str]:
+    """Insert the checkout's holds, fix what it owes and add `deltas` to the products' reserved
+    counters where they fit, in one statement: the SKUs whose counter changed.
+
+    The counter UPDATE is the only part that locks a product row, so a reservation holds that
+    lock for this one statement and the commit. A SKU missing from the answer is short: the
+    caller ends expired holds and changes it again (reserved.change), or rolls back.
+    """
+    reserved.lock_in_order(session, deltas)
+    # No counter moves when the new holds replace old ones unit for unit (even expired ones).
+    change, params = (
+        reserved.change_sql(deltas) if deltas else ("none AS (SELECT) SELECT NULL WHERE false", {})
+    )
+    holds = ", ".join(f"(CAST(:h{i} AS varchar), CAST(:n{i} AS integer))" for i in range(len(items)))
+    for i, (sku, quantity) in enumerate(sorted(items.items())):
+        params |= {f"h{i}": sku, f"n{i}": quantity}
+    params |= {"id": checkout_id, "exp": expires_at, "amount": owed.amount, "currency": owed.currency}
+    rows = session.execute(
         text(
-            "INSERT INTO reservation (checkout_id, sku, quantity, expires_at) VALUES (:id, :sku, :qty, :exp)"
+            "WITH held AS (INSERT INTO reservation (checkout_id, sku, quantity, expires_at) "
+            f"SELECT :id, h.sku, h.q, :exp FROM (VALUES {holds}) AS h(sku, q)), "
+            "owed AS (UPDATE checkout SET amount = :amount, currency = :currency "
+            f"WHERE checkout_id = :id), {change}"
         ),
-        [{"id": checkout_id, "sku": sku, "qty": qty, "exp": expires_at} for sku, qty in items.items()],
+        params,
     )
+    return {str(sku) for sku in rows.scalars()}
 
 
-def end_holds(session: Session, checkout_id: str, now: datetime) -> int:
-    """End the checkout's active holds (expired if past their expiry, else released): how many."""
-    result = session.execute(
+def end_holds(session: Session, checkout_id: str, now: datetime, state: str | None = None) -> dict[str, int]:
+    """End the checkout's active holds in `state` (default: expired if past their expiry, else
+    released): the units they held by SKU, for the caller to take off the reserved counters."""
+    rows = session.execute(
         text(
-            "UPDATE reservation SET ended_at = :now, "
-            "state = CASE WHEN expires_at <= :now THEN 'expired' ELSE 'released' END "
-            "WHERE checkout_id = :id AND state = 'active'"
+            "UPDATE reservation SET ended_at = :now, state = COALESCE(CAST(:state AS varchar), "
+            "CASE WHEN expires_at <= :now THEN 'expired' ELSE 'released' END) "
+            "WHERE checkout_id = :id AND state = 'active' RETURNING sku, quantity"
         ),
-        {"id": checkout_id, "now": now},
+        {"id": checkout_id, "now": now, "state": state},
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def record_owed(session: Session, checkout_id: str, owed: Owed) -> None:
-    """Fix what the checkout owes: a later price change does not move it."""
-    session.execute(
-        text("UPDATE checkout SET amount = :amount, currency = :currency WHERE checkout_id = :id"),
-        {"id": checkout_id, "amount": owed.amount, "currency": owed.currency},
-    )
+    return {str(sku): int(quantity) for sku, quantity in rows}
 
 
 def mark_released(session: Session, checkout_id: str) -> None:
@@ -104,33 +125,3 @@ def mark_released(session: Session, checkout_id: str) -> None:
         text("UPDATE checkout SET state = 'released', updated_at = now() WHERE checkout_id = :id"),
         {"id": checkout_id},
     )
-
-
-def held_by_others(session: Session, skus: list[str], checkout_id: str, now: datetime) -> dict[str, int]:
-    """Units other checkouts hold live. Call after lock_products, in a new statement, so the
-    snapshot includes every hold committed by whoever held the locks before us."""
-    rows = session.execute(
-        text(
-            "SELECT sku, SUM(quantity) AS held FROM reservation "
-            f"WHERE sku IN :skus AND checkout_id <> :id AND {LIVE} GROUP BY sku"
-        ).bindparams(bindparam("skus", expanding=True)),
-        {"skus": skus, "id": checkout_id, "now": now},
-    )
-    return {r.sku: int(r.held) for r in rows}
-
-
-def expire_batch(session: Session, now: datetime, batch_size: int) -> int:
-    """Mark up to `batch_size` past-expiry active holds expired; committed ones are never touched.
-
-    SKIP LOCKED lets two cleanups (or a cleanup and a checkout) work side by side.
-    """
-    result = session.execute(
-        text(
-            "WITH due AS (SELECT id FROM reservation WHERE state = 'active' AND expires_at <= :now "
-            "ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED) "
-            "UPDATE reservation r SET state = 'expired', ended_at = :now FROM due "
-            "WHERE r.id = due.id AND r.state = 'active'"
-        ),
-        {"now": now, "n": batch_size},
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ def _expired_hold(engine):
             text("INSERT INTO reservation (checkout_id, sku, quantity, expires_at) VALUES (:c, :s, 1, :e)"),
             {"c": checkout, "s": sku, "e": datetime.now(UTC) - timedelta(seconds=5)},
         )
+        s.execute(text("UPDATE product SET reserved = reserved + 1 WHERE sku = :s"), {"s": sku})
     return checkout
 
 

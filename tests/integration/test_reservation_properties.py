@@ -91,6 +91,14 @@ def machine(engine, settings):
                         {"sku": sku},
                     ).scalar_one()
                     assert active_rows <= len(CHECKOUTS)  # one live hold per checkout and SKU
+                    counter, held = s.execute(
+                        text(
+                            "SELECT reserved, (SELECT COALESCE(SUM(quantity), 0) FROM reservation "
+                            "WHERE sku = :sku AND state = 'active') FROM product WHERE sku = :sku"
+                        ),
+                        {"sku": sku},
+                    ).one()
+                    assert counter == held  # the counter counts every active hold, expired or not
 
     return Reservations
 

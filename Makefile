@@ -5,8 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 2
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+# $(call apt,PACKAGE): install it as root, after an `apt-get update` if need be, else through sudo.
+apt = $(APT_GET) $(1) || (apt-get update -qq && $(APT_GET) $(1)) || sudo $(APT_GET) $(1)
 
-.PHONY: install run test test-unit lint bench clean
+.PHONY: install run test test-unit lint bench bench-tools clean
 
 install: $(STAMP)
 
@@ -20,7 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(VENV)/bin/backroom run
 
-test: install
+test: install bench-tools
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -p no:cacheprovider
 
 test-unit: install
@@ -32,8 +35,14 @@ lint: install
 	$(VENV)/bin/mypy api cli worker jobs services schedules db core bench
 	$(VENV)/bin/lint-imports
 
-bench: install
+bench: install bench-tools
 	$(PY) -m bench
+
+# The bench's load generators (tests/e2e/test_bench_smoke.py runs them too): Debian's wrk, and
+# pgbench (it ships with the PostgreSQL server package). As root, or through sudo.
+bench-tools:
+	@command -v wrk >/dev/null || $(call apt,wrk)
+	@command -v pgbench >/dev/null || $(call apt,postgresql)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

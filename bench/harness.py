@@ -73,6 +73,9 @@ class Run:
     ops: int
     seconds: float
     cpu_seconds: float
+    # Latency percentiles, for runs driven by a load generator that measures them.
+    p50_ms: float | None = None
+    p99_ms: float | None = None
 
     @property
     def rate(self) -> float:

@@ -1,92 +1,93 @@
 """Job throughput: backroom's broker and middleware against a bare Dramatiq RedisBroker.
 
-Ours: the broker from `worker.setup_broker(settings)`, with every backroom
-middleware (log context, database, retry policy), running a trivial actor.
-Baseline: `RedisBroker` with Dramatiq's default middleware, the same actor
-body. For each, M messages are enqueued first; the clock runs from starting a
-`dramatiq.Worker` to `broker.join` seeing the queue drained (every message acked).
-Log lines are rendered as in production (JSON at INFO) but written to /dev/null.
+Ours: the broker from `worker.setup_broker(settings)`, with every backroom middleware (log
+context, database, retry policy), running a trivial actor. Baseline: `RedisBroker` with
+Dramatiq's default middleware, the same actor body. Both run in worker processes of their own
+(bench/job_workers.py), at today's setting (1 process x `threads`) and at 2 processes x 8
+threads. Each round enqueues M messages first; the clock runs from telling the processes to
+start their workers until `broker.join` sees the queue drained (every message acked).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Callable
-
-import dramatiq
-from dramatiq.brokers.redis import RedisBroker
+import multiprocessing
+from multiprocessing.connection import Connection
+from typing import Any
 
 from bench.harness import Environment, Result, Run, alternate, clock
-from core.logging import configure_logging
-from worker.broker import setup_broker
-
-QUEUE = "bench"
+from bench.job_workers import QUEUE, declare, make_broker, serve
+from bench.memory import Memory
 
 
-def quiet_logging(env: Environment) -> None:
-    """Production logging (JSON, INFO), its output sent to /dev/null instead of the terminal."""
-    configure_logging(env.settings.model_copy(update={"log_format": "json", "log_level": "INFO"}))
-    handler = logging.getLogger().handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(open(os.devnull, "w"))  # noqa: SIM115  (lives as long as the process)
+class Pool:
+    """`processes` worker processes of one kind, and this process's broker to enqueue with."""
+
+    def __init__(self, env: Environment, kind: str, processes: int, threads: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.broker = make_broker(kind, env.settings, env.namespace("bare"))
+        self.actor, _ = declare(self.broker)
+        self.pipes: list[Connection] = []
+        self.children: list[Any] = []
+        for _ in range(processes):
+            mine, theirs = context.Pipe()
+            child = context.Process(
+                target=serve, args=(kind, env.settings, env.namespace("bare"), threads, theirs), daemon=True
+            )
+            child.start()
+            self.pipes.append(mine)
+            self.children.append(child)
+        for pipe in self.pipes:
+            assert pipe.recv() == "ready"
+        self.ran = [0] * processes
+        self.rss: list[float] = []
+
+    def drain(self, messages: int) -> Run:
+        for n in range(messages):
+            self.actor.send(n)
+        with clock(messages) as timed:
+            for pipe in self.pipes:
+                pipe.send("go")
+            self.broker.join(QUEUE, interval=10, timeout=120_000)
+        before = sum(self.ran)
+        for index, pipe in enumerate(self.pipes):
+            pipe.send("done")
+            self.ran[index], rss = pipe.recv()
+            self.rss.append(rss)
+        processed = sum(self.ran) - before
+        assert processed == messages, f"{processed} of {messages} messages ran"
+        return timed[0]
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.send("stop")
+        for child in self.children:
+            child.join(timeout=30)
+        self.broker.close()
 
 
-def declare(broker: RedisBroker) -> tuple[dramatiq.Actor[[int], None], Callable[[], int]]:
-    """The trivial actor on `broker`, and a function that says how many times it ran."""
-    done: list[int] = []
-
-    def noop(n: int) -> None:
-        done.append(n)  # atomic under the GIL; the only work the job does
-
-    actor = dramatiq.actor(actor_name="bench.noop", queue_name=QUEUE, broker=broker)(noop)
-    return actor, lambda: len(done)
+def run(env: Environment, *, messages: int, threads: int, rounds: int, memory: Memory) -> list[Result]:
+    """Both brokers side by side at each setting; the worker processes live across the rounds."""
+    return [
+        compare(env, processes, per_process, messages=messages, rounds=rounds, memory=memory)
+        for processes, per_process in ((1, threads), (2, 8))
+    ]
 
 
-def drain(
-    broker: RedisBroker,
-    actor: dramatiq.Actor[[int], None],
-    ran: Callable[[], int],
-    *,
-    messages: int,
-    threads: int,
-) -> Run:
-    """Enqueue `messages`, then time a worker from its start until they are all acked."""
-    before = ran()
-    for n in range(messages):
-        actor.send(n)
-    worker = dramatiq.Worker(broker, worker_threads=threads)
-    with clock(messages) as timed:
-        worker.start()
-        broker.join(QUEUE, interval=10, timeout=120_000)
-    worker.stop()
-    processed = ran() - before
-    assert processed == messages, f"{processed} of {messages} messages ran"
-    return timed[0]
-
-
-def run(env: Environment, *, messages: int, threads: int, rounds: int) -> list[Result]:
-    """Both brokers side by side in this process; a small warm-up drain on each first."""
-    quiet_logging(env)
-    ours_broker = setup_broker(env.settings)
-    bare = RedisBroker(url=env.settings.redis_url, namespace=env.namespace("bare"))
-    ours_actor, ours_ran = declare(ours_broker)
-    bare_actor, bare_ran = declare(bare)
-    result = Result("jobs, noop actor", f"{messages} messages, 1 worker x {threads} threads, queue {QUEUE!r}")
+def compare(
+    env: Environment, processes: int, threads: int, *, messages: int, rounds: int, memory: Memory
+) -> Result:
+    ours, bare = (Pool(env, kind, processes, threads) for kind in ("ours", "bare"))
+    setting = f"{processes} x {threads}"
+    result = Result(f"jobs, noop, {setting}", f"bare Dramatiq, {messages} messages")
     try:
-        alternate(
-            Result("warm-up", ""),
-            1,
-            lambda: drain(ours_broker, ours_actor, ours_ran, messages=100, threads=threads),
-            lambda: drain(bare, bare_actor, bare_ran, messages=100, threads=threads),
-        )
-        alternate(
-            result,
-            rounds,
-            lambda: drain(ours_broker, ours_actor, ours_ran, messages=messages, threads=threads),
-            lambda: drain(bare, bare_actor, bare_ran, messages=messages, threads=threads),
-        )
+        alternate(Result("warm-up", ""), 1, lambda: ours.drain(100), lambda: bare.drain(100))
+        alternate(result, rounds, lambda: ours.drain(messages), lambda: bare.drain(messages))
+        # RSS of the largest of our worker processes after each round, the warm-up's first.
+        rss = ours.rss
+        memory.samples[f"job worker {setting}"] = [
+            max(rss[i : i + processes]) for i in range(0, len(rss), processes)
+        ]
     finally:
-        ours_broker.close()
+        ours.close()
         bare.close()
-    return [result]
+    return result

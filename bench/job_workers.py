@@ -1,0 +1,67 @@
+"""Worker processes for the jobs bench: each builds its broker, then runs a Dramatiq worker when told.
+
+A process is spawned (not forked) with the settings, builds either backroom's broker
+(`worker.setup_broker`, every middleware, production JSON logging sent to /dev/null) or a bare
+`RedisBroker` on its own namespace, declares the trivial actor, and answers "ready". Each round the
+parent sends "go" (start a `dramatiq.Worker` with `threads` threads) and, once the queue is
+drained, "done"; the process stops its worker and answers how many jobs it ran in all and its RSS.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+
+from bench.memory import rss_mb
+from core.logging import configure_logging
+from core.settings import Settings
+from worker.broker import setup_broker
+
+QUEUE = "bench"
+
+
+def quiet_logging(settings: Settings) -> None:
+    """Production logging (JSON, INFO), its output sent to /dev/null instead of the terminal."""
+    configure_logging(settings.model_copy(update={"log_format": "json", "log_level": "INFO"}))
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(open(os.devnull, "w"))  # noqa: SIM115  (lives as long as the process)
+
+
+def make_broker(kind: str, settings: Settings, bare_namespace: str) -> RedisBroker:
+    if kind == "ours":
+        return setup_broker(settings)
+    return RedisBroker(url=settings.redis_url, namespace=bare_namespace)
+
+
+def declare(broker: RedisBroker) -> tuple[dramatiq.Actor[[int], None], Callable[[], int]]:
+    """The trivial actor on `broker`, and a function that says how many times it ran here."""
+    done: list[int] = []
+
+    def noop(n: int) -> None:
+        done.append(n)  # atomic under the GIL; the only work the job does
+
+    actor = dramatiq.actor(actor_name="bench.noop", queue_name=QUEUE, broker=broker)(noop)
+    return actor, lambda: len(done)
+
+
+def serve(kind: str, settings: Settings, bare_namespace: str, threads: int, parent: Connection) -> None:
+    """The child process's body (a `multiprocessing` target)."""
+    quiet_logging(settings)
+    broker = make_broker(kind, settings, bare_namespace)
+    _, ran = declare(broker)
+    parent.send("ready")
+    try:
+        while parent.recv() == "go":
+            worker = dramatiq.Worker(broker, worker_threads=threads)
+            worker.start()
+            parent.recv()  # "done": the parent saw the queue drained
+            worker.stop()
+            parent.send((ran(), rss_mb(os.getpid())))
+    finally:
+        broker.close()

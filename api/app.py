@@ -46,6 +46,7 @@ from core.logging import announce, configure_logging
 from core.schedule_table import schedule_table
 from core.settings import Settings, load_settings
 from db.engine import make_engine
+from db.intake import SingleStatements, make_single_statement_engine
 from db.migrate import head_revision
 from db.unit_of_work import UnitsOfWork
 from services.alerts import LowStockAlerts
@@ -83,7 +84,9 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     (
         "/v1/webhooks/{provider}",
         lambda d: WebhookResource(
-            Webhooks(d.units, d.settings, d.now), RateLimit(d.settings, d.redis), d.settings.max_body_bytes
+            Webhooks(d.units, d.settings, d.now, intake(d)),
+            RateLimit(d.settings, d.redis),
+            d.settings.max_body_bytes,
         ),
     ),
     ("/v1/orders/{order_id}", lambda d: OrderResource(Orders(d.units))),
@@ -150,6 +153,11 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
 
 def subscriptions(deps: Deps) -> Subscriptions:
     return Subscriptions(deps.units, deps.settings, deps.now)
+
+
+def intake(deps: Deps) -> SingleStatements:
+    """Webhook intake's units of work: one statement each, on the same database as `deps.engine`."""
+    return SingleStatements(make_single_statement_engine(deps.settings, deps.engine.url), deps.units)
 
 
 def dead_letter_batches(deps: Deps) -> DeadLetterBatches:

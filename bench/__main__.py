@@ -14,6 +14,8 @@ import platform
 import sys
 import time
 
+from pydantic import SecretStr
+
 from bench import http_reservations, http_webhooks, jobs, reservations
 from bench.checks import Checks
 from bench.harness import Environment, Result, cores, environment
@@ -33,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--live", type=int, default=20_000, help="live holds on the SKU in the second run")
     parser.add_argument("--messages", type=int, default=2000, help="messages per job round")
     parser.add_argument("--threads", type=int, default=4, help="worker threads of today's job setting")
+    parser.add_argument(
+        "--only", choices=("reservations", "webhooks", "jobs"), help="run one of the paths (e.g. to profile)"
+    )
     parser.add_argument("--in-process", action="store_true", help="also the in-process reservation bench")
     parser.add_argument("--reservations", type=int, default=2000, help="checkouts per in-process round")
     parser.add_argument("--skus", type=int, default=20, help="SKUs of the in-process spread run")
@@ -51,7 +56,7 @@ def web_settings(env: Environment) -> Environment:
         update={
             "log_format": "json",
             "log_level": "INFO",
-            "stripe_webhook_secret": SECRET,
+            "stripe_webhook_secret": SecretStr(SECRET),
             "rate_limit_storefront": unlimited,
             "rate_limit_webhooks": unlimited,
             "rate_limit_public": unlimited,
@@ -72,6 +77,8 @@ def http(env: Environment, args: argparse.Namespace, memory: Memory, checks: Che
             ("reservations", lambda: http_reservations.run(stage, live=args.live)),
             ("webhooks", lambda: http_webhooks.run(stage)),
         ):
+            if args.only not in (None, label):
+                continue
             mark = time.perf_counter()
             found = bench()
             print(f"\n{label} over HTTP ({time.perf_counter() - mark:.0f}s), ops/s per round:", flush=True)
@@ -97,9 +104,14 @@ def main(argv: list[str] | None = None) -> None:
             f"namespace {env.settings.redis_namespace}, embedded servers: {env.servers.embedded}",
             flush=True,
         )
-        results += http(env, args, memory, checks)
+        if args.only != "jobs":
+            results += http(env, args, memory, checks)
         common = {"threads": args.threads, "rounds": args.rounds}
-        found = jobs.run(env, messages=args.messages, memory=memory, **common)
+        found = (
+            jobs.run(env, messages=args.messages, memory=memory, **common)
+            if args.only in (None, "jobs")
+            else []
+        )
         if args.in_process:
             found += reservations.run(env, total=args.reservations, skus=args.skus, **common)
         print("\njobs and in-process benches, ops/s per round:")

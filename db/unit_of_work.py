@@ -54,7 +54,12 @@ class UnitsOfWork:
             uow = UnitOfWork(session)
             yield uow
         # Committed: now, and only now, the messages it decided.
-        for message, if_unsent in uow.outbox:
+        self.deliver(uow.outbox)
+
+    def deliver(self, outbox: list[tuple[Outgoing, IfUnsent | None]]) -> None:
+        """Send what a committed unit of work decided; a failed send goes to its `if_unsent`
+        hook, else to the log (the intent is durable in Postgres: the reconciler sends it)."""
+        for message, if_unsent in outbox:
             try:
                 self.send(message)
             except Exception as error:

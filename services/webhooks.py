@@ -22,6 +22,7 @@ from core.logging import get_logger
 from core.payments import PROVIDERS, PayloadError, SignatureError, event_key, verify
 from core.payments.signatures import NO_MATCH
 from core.settings import Settings
+from db.intake import SingleStatements
 from db.queries.webhooks import STUCK, store_event
 from db.unit_of_work import UnitsOfWork
 from services.unsent import mark_unsent_if_unsent
@@ -66,9 +67,13 @@ class Received:
 
 @dataclass(frozen=True)
 class Webhooks:
+    """`intake` stores the event (db/intake.py): the INSERT commits as it returns, in one round
+    trip, and its message goes after that; `units` is the ordinary engine."""
+
     units: UnitsOfWork
     settings: Settings
     now: Callable[[], datetime]
+    intake: SingleStatements
 
     def check_provider(self, provider: str) -> list[str]:
         """The provider's accepted secrets: 404 for an unknown provider, 503 for one with none."""
@@ -117,18 +122,18 @@ class Webhooks:
             ) from None
         kept = {k: v for k, v in headers.items() if k.startswith(KEPT_HEADERS) and "signature" not in k}
         try:
-            with self.units.begin() as uow:
+            with self.intake.begin() as statement:  # ONE statement: it commits as it returns
                 row_id = store_event(
-                    uow.session,
+                    statement.connection,
                     provider=provider,
                     event_id=event_id,
                     event_type=event_type,
-                    payload=payload,
+                    payload=_as_text(body, payload),
                     headers=kept,
                 )
                 if row_id is not None:  # stored is what counts: a failed send is the reconciler's
                     unsent = mark_unsent_if_unsent(self.units, STUCK, row_id)
-                    uow.send_after_commit(*WEBHOOK_ACTOR, row_id, if_unsent=unsent)
+                    statement.send_after_commit(*WEBHOOK_ACTOR, row_id, if_unsent=unsent)
         except DataError:
             # e.g. a \u0000 escape, which PostgreSQL's jsonb refuses: retrying cannot help.
             raise InvalidPayload(
@@ -139,14 +144,16 @@ class Webhooks:
             raise Unavailable(
                 "Could not store the event; retry later.", headers={"Retry-After": "30"}
             ) from None
-        log.info(
-            "webhooks.received",
-            provider=provider,
-            event_id=event_id,
-            event_type=event_type,
-            duplicate=row_id is None,
-        )
         return Received(event_id, event_type, duplicate=row_id is None)
+
+
+def _as_text(body: bytes, payload: dict[str, Any]) -> str:
+    """The body as PostgreSQL will parse it into jsonb: as received when it is UTF-8 (a BOM
+    dropped; json.loads also took UTF-16 and UTF-32), else the parsed payload written out again."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return json.dumps(payload)
 
 
 def _parse(body: bytes) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import falcon
+import structlog
 
 from api.ratelimit import RateLimit
 from api.validation import read_raw
@@ -49,4 +50,11 @@ class WebhookResource:
             if not verified:
                 self.limiter.hit(req, resp, "webhooks_invalid")  # 429 once junk has used its budget
             raise
+        # The request's access line (api/request_context.py) names the event: one line a request.
+        structlog.contextvars.bind_contextvars(
+            provider=provider,
+            event_id=received.event_id,
+            event_type=received.event_type,
+            duplicate=received.duplicate,
+        )
         resp.media = {"received": True, "duplicate": received.duplicate}

@@ -5,29 +5,41 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session
 
 from db.queries.stuck_intents import Intent
 
+_INSERT = (
+    "INSERT INTO webhook_event (provider, event_id, event_type, payload, headers) "
+    "VALUES (:provider, :event_id, :event_type, {payload}, :headers) "
+    "ON CONFLICT ON CONSTRAINT webhook_event_once DO NOTHING RETURNING id"
+)
+# Built once: the intake runs this for every event. The JSON-text form lets PostgreSQL parse the
+# body as received instead of Python serialising the parsed payload all over again.
+STORE = text(_INSERT.format(payload=":payload")).bindparams(
+    bindparam("payload", type_=JSONB), bindparam("headers", type_=JSONB)
+)
+STORE_TEXT = text(_INSERT.format(payload="CAST(:payload AS jsonb)")).bindparams(
+    bindparam("headers", type_=JSONB)
+)
+
 
 def store_event(
-    session: Session,
+    session: Session | Connection,
     *,
     provider: str,
     event_id: str,
     event_type: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | str,
     headers: dict[str, str],
 ) -> int | None:
-    """The new row's id, or None for a duplicate (the unique key decides, not a lookup)."""
+    """The new row's id, or None for a duplicate (the unique key decides, not a lookup).
+
+    `payload` is the parsed event, or its JSON text exactly as received (a `str`)."""
     row = session.execute(
-        text(
-            "INSERT INTO webhook_event (provider, event_id, event_type, payload, headers) "
-            "VALUES (:provider, :event_id, :event_type, :payload, :headers) "
-            "ON CONFLICT ON CONSTRAINT webhook_event_once DO NOTHING RETURNING id"
-        ).bindparams(bindparam("payload", type_=JSONB), bindparam("headers", type_=JSONB)),
+        STORE_TEXT if isinstance(payload, str) else STORE,
         {
             "provider": provider,
             "event_id": event_id,

@@ -23,7 +23,7 @@ def decode(body: bytes, encoding: str) -> bytes:
     if encoding == "deflate":
         return zlib.decompress(body)
     if encoding == "br":
-        import brotli  # type: ignore[import-not-found]  # only when the SDK had it to compress with
+        import brotli  # only when the SDK had it to compress with
 
         return bytes(brotli.decompress(body))
     return body

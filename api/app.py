@@ -41,6 +41,7 @@ from api.resources.subscriptions import (
 )
 from api.resources.webhooks import WebhookResource
 from core.clock import utcnow
+from core.error_reporting import configure_error_reporting
 from core.errors import BackroomError
 from core.logging import announce, configure_logging
 from core.schedule_table import schedule_table
@@ -224,4 +225,5 @@ def get_app() -> falcon.App:
     settings = load_settings()
     configure_logging(settings)
     announce(settings, "web")
+    configure_error_reporting(settings, "web")
     return create_app(settings)

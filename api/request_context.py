@@ -14,6 +14,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from api.proxies import Network, apply_forwarding
+from core.error_reporting import tag_report
 from core.logging import get_logger
 
 log = get_logger("backroom.api.access")
@@ -46,6 +47,7 @@ class RequestContext:
         req.context.started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        tag_report(request_id=request_id)
         resp.set_header("X-Request-ID", request_id)
 
     def process_response(

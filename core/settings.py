@@ -110,6 +110,8 @@ class Settings(ScheduleSettings):
     public_base_url: str = "http://localhost:8000"
     slack_webhook_url: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
+    # The release Sentry files errors under; unset: the checkout's git revision, if there is one.
+    release: str | None = None
     # Premium renewals: the Stripe API (STRIPE_API_BASE points the SDK at another server, e.g.
     # localstripe in tests), the dunning offsets after a renewal's first failure, how many days
     # before a period ends its reminder goes, and the page where a customer updates the card.

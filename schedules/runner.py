@@ -12,6 +12,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.clock import utcnow
+from core.error_reporting import configure_error_reporting
 from core.logging import announce, configure_logging, get_logger
 from core.schedule_table import schedule_table
 from core.settings import Settings, load_settings
@@ -62,6 +63,7 @@ def main() -> None:
     settings = load_settings()
     configure_logging(settings)
     announce(settings, "scheduler")
+    configure_error_reporting(settings, "scheduler")
     schedules = build_schedules(settings)
     scheduler = build_scheduler(schedules)
     log.info(

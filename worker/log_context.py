@@ -1,4 +1,5 @@
-"""Log context middleware: every log line of a job carries its message id and actor."""
+"""Log context middleware: every log line of a job, and any error it reports, carries its message id
+and actor."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import dramatiq
 import structlog
 from dramatiq.broker import MessageProxy
 
+from core.error_reporting import tag_report
 from core.logging import get_logger
 
 log = get_logger("backroom.worker")
@@ -24,6 +26,7 @@ class LogContext(dramatiq.Middleware):
             queue=message.queue_name,
             attempt=message.options.get("retries", 0) + 1,
         )
+        tag_report(message_id=message.message_id, actor=message.actor_name, queue=message.queue_name)
 
     def after_process_message(
         self,

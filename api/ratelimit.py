@@ -14,6 +14,14 @@ from core.settings import Settings
 
 log = get_logger("backroom.api.ratelimit")
 
+# Count a request in its window's key, atomically with the key's expiry. Any key found without
+# one (left by a version that set it in a second command) gets it too.
+COUNT = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
 
 class RateLimit:
     """Counts requests per (route class, client) in a Redis window; 429 past the limit.
@@ -31,6 +39,7 @@ class RateLimit:
         self.settings = settings
         self.client = client
         self.prefix = f"{settings.redis_namespace}:ratelimit"
+        self._count = client.register_script(COUNT)  # EVALSHA; loaded again after a restart
 
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
@@ -46,12 +55,9 @@ class RateLimit:
         window_start = int(now // window) * window
         key = f"{self.prefix}:{route_class}:{req.remote_addr}:{window_start}"
         try:
-            # One command a request: the window's first request sets its expiry (a second round
-            # trip, once per window and client). An expiry lost to a crash in between leaks one
-            # key that is never counted again: its name carries its window.
-            count = int(self.client.incr(key))
-            if count == 1:
-                self.client.expire(key, window + 1)
+            # One round trip, and the count and its expiry cannot come apart: a process dying
+            # between an INCR and an EXPIRE of its own would leave the key in Redis forever.
+            count = int(self._count(keys=[key], args=[window + 1]))
         except redis.RedisError as error:
             log.warning("ratelimit.unavailable", error=str(error))
             return

@@ -6,6 +6,7 @@ Limits are per day so that no test straddles a window boundary.
 import uuid
 
 import falcon.testing
+import redis
 
 from api.app import create_app
 from tests.conftest import STOREFRONT, auth, make_settings
@@ -63,3 +64,19 @@ def test_genuine_events_have_their_own_budget(settings, engine):
     assert [a.status_code for a in answers] == [200, 200, 429]
     raw, headers = _event(tamper=True)
     assert client.simulate_post("/v1/webhooks/paystack", body=raw, headers=headers).status_code == 400
+
+
+def test_a_window_key_left_without_expiry_gets_one_again(settings, engine, sku):
+    """A process that died between counting and setting the expiry (or an EXPIRE that failed)
+    must not leave the window's key in Redis forever: the next request gives it its expiry."""
+    limited = make_settings(settings.database_url, settings.redis_url, rate_limit_storefront="50/day")
+    client = falcon.testing.TestClient(create_app(limited, engine=engine))
+    redis_client = redis.Redis.from_url(settings.redis_url)
+    product = f"/v1/products/{sku}"  # a 404 is counted like any answer
+    assert client.simulate_get(product, headers=auth(STOREFRONT)).status_code == 404
+    [key] = redis_client.keys(f"{limited.redis_namespace}:ratelimit:storefront:*")
+    assert 0 < redis_client.ttl(key) <= 86_401
+    redis_client.persist(key)  # what the crash leaves: a counted key with no expiry
+    assert client.simulate_get(product, headers=auth(STOREFRONT)).status_code == 404
+    assert int(redis_client.get(key)) == 2
+    assert 0 < redis_client.ttl(key) <= 86_401

@@ -130,3 +130,28 @@ def test_an_expired_hold_another_transaction_is_ending_does_not_block_a_sale(eng
         cleanup.execute(text("UPDATE product SET reserved = reserved - 1 WHERE sku = :s"), {"s": sku})
     assert sale.result(timeout=30).items == {sku: 1}
     assert _counters(engine, [sku])[sku][:2] == (1, 1)
+
+
+def test_stock_recount_sets_drifted_counters_back_to_their_active_holds(shop, engine, settings, cli):
+    """A process of a version before the counter (still serving after migration 0009's backfill)
+    starts and ends holds without moving it: `backroom stock recount` repairs what it left."""
+    held, emptied, exact = shop.product(5), shop.product(5), shop.product(5)
+    reservations = factories.reservations_service(engine, settings)
+    for sku in (held, exact):
+        reservations.reserve(
+            factories.new_checkout_id(), email="a@example.com", cart_id=None, items=[(sku, 2)]
+        )
+    with transaction(engine) as s:  # what such a process leaves: a hold uncounted, a count unheld
+        s.execute(text("UPDATE product SET reserved = 0 WHERE sku = :s"), {"s": held})
+        s.execute(text("UPDATE product SET reserved = 3 WHERE sku = :s"), {"s": emptied})
+    code, out = cli("stock", "recount")
+    assert code == 0
+    assert f"{held}: reserved 0 -> 2" in out.out and f"{emptied}: reserved 3 -> 0" in out.out
+    assert exact not in out.out
+    assert _counters(engine, [held, emptied, exact]) == {
+        held: (2, 2, 5),
+        emptied: (0, 0, 5),
+        exact: (2, 2, 5),
+    }
+    code, out = cli("stock", "recount")
+    assert code == 0 and held not in out.out and emptied not in out.out

@@ -22,7 +22,7 @@ from bench.harness import Environment, Result, cores, environment
 from bench.memory import Memory
 from bench.report import describe, table
 from bench.stage import Stage
-from bench.web import serve
+from bench.web import APP, TRIVIAL, serve
 from bench.webhook_events import SECRET
 
 
@@ -67,10 +67,7 @@ def web_settings(env: Environment) -> Environment:
 
 def http(env: Environment, args: argparse.Namespace, memory: Memory, checks: Checks) -> list[Result]:
     env = web_settings(env)
-    with (
-        serve(env.settings) as web,
-        serve(env.settings, "'bench.trivial_app:get_app()'", label="trivial") as trivial,
-    ):
+    with serve(env.settings, ("web", APP), ("trivial", TRIVIAL)) as (web, trivial):
         stage = Stage(env, web, trivial, args.seconds, args.connections, args.rounds, memory, checks)
         results: list[Result] = []
         for label, bench in (
@@ -108,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             results += http(env, args, memory, checks)
         common = {"threads": args.threads, "rounds": args.rounds}
         found = (
-            jobs.run(env, messages=args.messages, memory=memory, **common)
+            jobs.run(env, messages=args.messages, memory=memory, checks=checks, **common)
             if args.only in (None, "jobs")
             else []
         )

@@ -1,9 +1,8 @@
 """What every benchmark shares: a throwaway environment, threaded timing, results.
 
-A benchmark gets a fresh database (migrated to head) and fresh Redis
-namespaces from `Environment`, and hands back one `Result` per comparison:
-ours and the baseline, measured in the same process, in alternating order,
-a few rounds each; the median round is what is reported.
+A benchmark gets a fresh database (migrated to head) and fresh Redis namespaces from
+`Environment`, and hands back one `Result` per comparison: ours and the baseline, measured
+side by side in alternating order, a few rounds each; the median round is what is reported.
 """
 
 from __future__ import annotations
@@ -68,12 +67,11 @@ def environment() -> Iterator[Environment]:
 
 @dataclass(frozen=True)
 class Run:
-    """One measured run: operations done, wall seconds, and CPU seconds this process spent."""
+    """One measured run: operations, wall seconds, this process's CPU seconds, latency if measured."""
 
     ops: int
     seconds: float
     cpu_seconds: float
-    # Latency percentiles, for runs driven by a load generator that measures them.
     p50_ms: float | None = None
     p99_ms: float | None = None
 

@@ -14,6 +14,7 @@ import multiprocessing
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.checks import Checks
 from bench.harness import Environment, Result, Run, alternate, clock
 from bench.job_workers import QUEUE, declare, make_broker, serve
 from bench.memory import Memory
@@ -22,7 +23,8 @@ from bench.memory import Memory
 class Pool:
     """`processes` worker processes of one kind, and this process's broker to enqueue with."""
 
-    def __init__(self, env: Environment, kind: str, processes: int, threads: int) -> None:
+    def __init__(self, env: Environment, kind: str, processes: int, threads: int, checks: Checks) -> None:
+        self.kind, self.checks = kind, checks
         context = multiprocessing.get_context("spawn")
         self.broker = make_broker(kind, env.settings, env.namespace("bare"))
         self.actor, _ = declare(self.broker)
@@ -54,7 +56,9 @@ class Pool:
             self.ran[index], rss = pipe.recv()
             self.rss.append(rss)
         processed = sum(self.ran) - before
-        assert processed == messages, f"{processed} of {messages} messages ran"
+        self.checks.expect(
+            f"jobs ({self.kind}): every message ran once", processed == messages, f"{processed} of {messages}"
+        )
         return timed[0]
 
     def close(self) -> None:
@@ -65,18 +69,36 @@ class Pool:
         self.broker.close()
 
 
-def run(env: Environment, *, messages: int, threads: int, rounds: int, memory: Memory) -> list[Result]:
+def run(
+    env: Environment, *, messages: int, threads: int, rounds: int, memory: Memory, checks: Checks
+) -> list[Result]:
     """Both brokers side by side at each setting; the worker processes live across the rounds."""
     return [
-        compare(env, processes, per_process, messages=messages, rounds=rounds, memory=memory)
-        for processes, per_process in ((1, threads), (2, 8))
+        compare(
+            env,
+            processes,
+            per_process,
+            messages=messages * scale,
+            rounds=rounds,
+            memory=memory,
+            checks=checks,
+        )
+        # 2 x 8 drains about three times as fast: three times the messages keep a round over a second
+        for processes, per_process, scale in ((1, threads, 1), (2, 8, 3))
     ]
 
 
 def compare(
-    env: Environment, processes: int, threads: int, *, messages: int, rounds: int, memory: Memory
+    env: Environment,
+    processes: int,
+    threads: int,
+    *,
+    messages: int,
+    rounds: int,
+    memory: Memory,
+    checks: Checks,
 ) -> Result:
-    ours, bare = (Pool(env, kind, processes, threads) for kind in ("ours", "bare"))
+    ours, bare = (Pool(env, kind, processes, threads, checks) for kind in ("ours", "bare"))
     setting = f"{processes} x {threads}"
     result = Result(f"jobs, noop, {setting}", f"bare Dramatiq, {messages} messages")
     try:

@@ -1,9 +1,9 @@
 """The web tier as production runs it: the Procfile's `web` line under gunicorn, for a bench.
 
-`serve(settings, app)` starts that line through the shell (2 workers x 4 threads unless
-WEB_CONCURRENCY / WEB_THREADS say otherwise) on a free port with the settings in its
-environment, waits for an answer, and stops it afterwards. `app` swaps only the WSGI target,
-so the trivial baseline app runs under exactly the same gunicorn settings. Its output goes to
+`serve(settings, (label, app), ...)` starts that line through the shell for each app (2 workers
+x 4 threads unless WEB_CONCURRENCY / WEB_THREADS say otherwise) on a free port with the settings
+in its environment, waits for answers, and stops them afterwards. `app` swaps only the WSGI
+target, so the trivial baseline app runs under exactly the same gunicorn settings. Its output goes to
 a log file, not the terminal: INFO logging stays on, as in production.
 """
 
@@ -28,6 +28,7 @@ from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = "'api.app:get_app()'"
+TRIVIAL = "'bench.trivial_app:get_app()'"
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,25 @@ def web_command(app: str = APP) -> str:
 
 
 @contextmanager
-def serve(settings: Settings, app: str = APP, *, label: str = "web") -> Iterator[Web]:
+def serve(settings: Settings, *apps: tuple[str, str]) -> Iterator[list[Web]]:
+    """One gunicorn per `(label, app)`, all started before any is waited for; stopped afterwards."""
+    started = [_launch(settings, app, label) for label, app in apps]
+    try:
+        for web in started:
+            _wait_ready(web)
+        yield started
+    finally:
+        for web in started:
+            os.killpg(web.process.pid, signal.SIGTERM)
+        for web in started:
+            try:
+                web.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(web.process.pid, signal.SIGKILL)
+                web.process.wait()
+
+
+def _launch(settings: Settings, app: str, label: str) -> Web:
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="backroom-bench-")) / f"{label}.log"
     with log.open("wb") as out:
@@ -82,17 +101,7 @@ def serve(settings: Settings, app: str = APP, *, label: str = "web") -> Iterator
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    web = Web(f"http://127.0.0.1:{port}", process, log)
-    try:
-        _wait_ready(web)
-        yield web
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    return Web(f"http://127.0.0.1:{port}", process, log)
 
 
 def _wait_ready(web: Web, timeout: float = 60) -> None:

@@ -30,7 +30,12 @@ def test_quick_bench_prints_every_path_with_its_baseline_and_passes_its_checks()
     table = done.stdout.split("ratio\n", 1)[1]
     for path in PATHS:
         assert path in table, path
-    for baseline in ("pgbench UPDATE + INSERT", "trivial Falcon route", "pgbench one-row INSERT", "bare Dramatiq"):
+    for baseline in (
+        "pgbench UPDATE + INSERT",
+        "trivial Falcon route",
+        "pgbench one-row INSERT",
+        "bare Dramatiq",
+    ):
         assert baseline in table, baseline
     assert "checks: all checks passed" in done.stdout
     assert "FAIL" not in done.stdout

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -114,7 +115,10 @@ class WebhookBench:
 
 def run(stage: Stage) -> list[Result]:
     bench = WebhookBench(stage)
-    sides = stage.measure({"ours": bench.ours, "trivial": bench.trivial, "pgbench": bench.pgbench_insert})
+    try:
+        sides = stage.measure({"ours": bench.ours, "trivial": bench.trivial, "pgbench": bench.pgbench_insert})
+    finally:
+        shutil.rmtree(bench.directory, ignore_errors=True)  # the signed events: tens of MB
     name = "webhook, each event new"
     return [
         Result(name, "trivial Falcon route, same gunicorn", sides["ours"], sides["trivial"]),

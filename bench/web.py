@@ -10,6 +10,7 @@ a log file, not the terminal: INFO logging stays on, as in production.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -77,6 +78,8 @@ def serve(settings: Settings, *apps: tuple[str, str]) -> Iterator[list[Web]]:
         for web in started:
             _wait_ready(web)
         yield started
+        for web in started:  # kept only when something went wrong: it is what to read then
+            shutil.rmtree(web.log.parent, ignore_errors=True)
     finally:
         for web in started:
             os.killpg(web.process.pid, signal.SIGTERM)

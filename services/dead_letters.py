@@ -93,9 +93,9 @@ class DeadLetters:
             if not may_replay(entry["state"], force):
                 raise AlreadyReplayed(dead_letter_id)
             q.mark_replayed(uow.session, dead_letter_id)
-            reopen = REOPEN.get(entry["actor"])
-            if reopen is not None and len(entry["args"]) == 1:
-                reopen(uow.session, int(entry["args"][0]))
+            reopen, row_id = REOPEN.get(entry["actor"]), _intent_row_id(entry["args"])
+            if reopen is not None and row_id is not None:
+                reopen(uow.session, row_id)
             q.audit(
                 uow.session,
                 dead_letter_id=dead_letter_id,
@@ -136,8 +136,20 @@ class DeadLetters:
                 by=by,
                 reason=reason,
             )
-            close = CLOSE.get(entry["actor"])
+            close, row_id = CLOSE.get(entry["actor"]), _intent_row_id(entry["args"])
             # A replayed entry's new message may still be running: its intent is left alone.
-            if close is not None and entry["state"] == "dead" and len(entry["args"]) == 1:
-                close(uow.session, int(entry["args"][0]), f"dead letter {dead_letter_id} purged by {by}")
+            if close is not None and entry["state"] == "dead" and row_id is not None:
+                close(uow.session, row_id, f"dead letter {dead_letter_id} purged by {by}")
             q.delete(uow.session, dead_letter_id)
+
+
+def _intent_row_id(args: list[Any]) -> int | None:
+    """The row id an intent actor's message names (`email.send(42)`), or None when the message's
+    arguments are not one id (a malformed message): it is replayed or purged as it is, and its
+    failure, if any, is the job's, never a 500 of the whole replay."""
+    if len(args) != 1 or isinstance(args[0], bool):
+        return None
+    try:
+        return int(args[0])
+    except (TypeError, ValueError):
+        return None

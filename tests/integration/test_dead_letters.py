@@ -296,3 +296,15 @@ def test_a_replay_that_cannot_be_sent_is_undone(engine, settings):
         row = q.get(s, entry_id)
         assert row["state"] == "dead" and row["replay_count"] == 0
         assert q.history(s, entry_id) == []
+
+
+def test_a_dead_letter_whose_arguments_are_not_an_id_is_replayed_and_purged_without_a_500(
+    engine, broker, client
+):
+    """Found by the OpenAPI fuzzer's bulk replay: `email.send("someone@example.com")` (a malformed
+    message in the ledger) made every replay and purge matching it answer 500."""
+    odd = insert_dead_letter(engine, actor="email.send", queue="email", args=["someone@example.com"])
+    dead_letter_service(engine, broker).replay(odd, by="test")
+    purged = insert_dead_letter(engine, actor="email.send", queue="email", args=["not-an-id"])
+    answer = client.simulate_delete(f"/v1/admin/dead-letters/{purged}", headers=auth(ADMIN))
+    assert answer.status_code == 200, answer.json

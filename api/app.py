@@ -62,6 +62,7 @@ from services.payments import PaymentIssues
 from services.products import Products
 from services.reservations import Reservations
 from services.schedule_controls import ScheduleControls
+from services.subscription_issues import SubscriptionIssues
 from services.subscriptions import Subscriptions
 from services.webhooks import Webhooks
 from worker.broker import build_broker
@@ -129,10 +130,10 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
         lambda d: DeadLetterReplayResource(DeadLetters(d.units), d.settings.max_body_bytes),
     ),
     ("/v1/admin/payments", lambda d: AdminPaymentsResource(PaymentIssues(d.units))),
-    ("/v1/admin/subscriptions", lambda d: AdminSubscriptionsResource(subscriptions(d))),
+    ("/v1/admin/subscriptions", lambda d: AdminSubscriptionsResource(SubscriptionIssues(d.units, d.now))),
     (
         "/v1/admin/subscriptions/{subscription_id}/retry",
-        lambda d: AdminSubscriptionRetryResource(subscriptions(d)),
+        lambda d: AdminSubscriptionRetryResource(SubscriptionIssues(d.units, d.now)),
     ),
     ("/v1/admin/low-stock", lambda d: LowStockResource(LowStockAlerts(d.units, d.settings, d.now))),
     ("/v1/admin/queues", lambda d: QueuesResource(operations(d))),

@@ -35,13 +35,14 @@ def add_parser(sub: Any) -> None:
 
 @contextmanager
 def _service() -> Iterator[Any]:
-    """The service on its own engine, disposed when the command is done."""
+    """The services (storefront's, operators') on their own engine, disposed when done."""
     # Imported here, as every command does, so `backroom --help` stays fast.
     from core.clock import utcnow
     from core.logging import configure_logging
     from core.settings import load_settings
     from db.engine import make_engine
     from db.unit_of_work import UnitsOfWork
+    from services.subscription_issues import SubscriptionIssues
     from services.subscriptions import Subscriptions
     from worker.broker import build_broker
     from worker.messages import BrokerSender
@@ -50,7 +51,8 @@ def _service() -> Iterator[Any]:
     configure_logging(settings)  # logs to stderr; stdout carries the command's output
     engine = make_engine(settings)
     try:
-        yield Subscriptions(UnitsOfWork(engine, BrokerSender(build_broker(settings))), settings, utcnow)
+        units = UnitsOfWork(engine, BrokerSender(build_broker(settings)))
+        yield Subscriptions(units, settings, utcnow), SubscriptionIssues(units, utcnow)
     finally:
         engine.dispose()
 
@@ -60,8 +62,8 @@ def _when(value: str | None) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with _service() as subscriptions:
-        rows = subscriptions.needing_a_person(args.state, limit=args.limit)
+    with _service() as (_, issues):
+        rows = issues.needing_a_person(args.state, limit=args.limit)
     if args.json:
         print(json.dumps(rows, indent=2))
     elif not rows:
@@ -93,15 +95,15 @@ def _decline(decline: dict[str, Any] | None) -> str:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    with _service() as subscriptions:
+    with _service() as (subscriptions, _):
         view = subscriptions.get(args.subscription_id)
     print(json.dumps(view, indent=2) if args.json else readable(view))
     return 0
 
 
 def run_retry(args: argparse.Namespace) -> int:
-    with _service() as subscriptions:
-        view = subscriptions.retry_now(args.subscription_id)
+    with _service() as (_, issues):
+        view = issues.retry_now(args.subscription_id)
     print(f"{view['subscription_id']}: {view['state']}, next attempt {_when(view['next_attempt_at'])}")
     return 0
 

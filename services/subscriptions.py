@@ -1,4 +1,4 @@
-"""Premium subscriptions as the storefront sells them, and what operators do with the stuck ones.
+"""Premium subscriptions as the storefront sells them (operators' actions: subscription_issues).
 
 `Subscriptions.put` records what the storefront knows; the renewal run (services/renewals.py) owns
 the state, the period and the charges from then on. The rules of a PUT on an existing subscription:
@@ -38,7 +38,7 @@ from core.logging import get_logger
 from core.settings import Settings
 from db.queries import subscriptions as q
 from db.unit_of_work import UnitsOfWork
-from services.subscription_views import issue_view, subscription_view
+from services.subscription_views import subscription_view
 
 log = get_logger("backroom.services.subscriptions")
 
@@ -57,10 +57,6 @@ class SubscriptionNotFound(NotFound):
 
 class SubscriptionEnded(Conflict):
     slug, title = "subscription-ended", "Subscription ended"
-
-
-class NotRetryable(Conflict):
-    slug, title = "subscription-not-retryable", "Subscription cannot be retried"
 
 
 @dataclass(frozen=True)
@@ -120,20 +116,20 @@ class Subscriptions:
                     values |= {"next_attempt_at": now, "state": "past_due", "lapsed_at": None}
                     uow.send_after_commit(*RENEWAL_ACTOR, subscription_id)
                 q.update_subscription(session, subscription_id, now, **values)
-            view = _view(session, subscription_id)
+            view = view_of(session, subscription_id)
         log.info("subscriptions.put", subscription_id=subscription_id, created=created)
         return PutSubscription(view, created)
 
     def get(self, subscription_id: str) -> dict[str, Any]:
         with self.units.begin() as uow:
-            return _view(uow.session, subscription_id)
+            return view_of(uow.session, subscription_id)
 
     def cancel(self, subscription_id: str) -> dict[str, Any]:
         """Active: ends at the period's end. Past due or lapsed: cancelled now, dunning stops.
         Cancelled: nothing changes. The answer is the subscription either way."""
         now = self.now()
         with self.units.begin() as uow:
-            stored = self._lock(uow.session, subscription_id)
+            stored = locked(uow.session, subscription_id)
             if stored.state == "active" and not stored.cancel_at_period_end:
                 q.update_subscription(uow.session, subscription_id, now, cancel_at_period_end=True)
             elif stored.state in NEEDING_A_PERSON:
@@ -145,50 +141,20 @@ class Subscriptions:
                     cancelled_at=now,
                     next_attempt_at=None,
                 )
-            view = _view(uow.session, subscription_id)
+            view = view_of(uow.session, subscription_id)
         log.info("subscriptions.cancelled", subscription_id=subscription_id, state=view["state"])
         return view
 
-    def retry_now(self, subscription_id: str) -> dict[str, Any]:
-        """An operator's "try the card again now": past due -> next attempt now; lapsed -> past
-        due again with one more attempt (a decline lapses it again). Then its renewal is sent."""
-        now = self.now()
-        with self.units.begin() as uow:
-            stored = self._lock(uow.session, subscription_id)
-            if stored.state == "past_due":
-                q.update_subscription(uow.session, subscription_id, now, next_attempt_at=now)
-            elif stored.state == "lapsed":
-                q.update_subscription(
-                    uow.session, subscription_id, now, state="past_due", lapsed_at=None, next_attempt_at=now
-                )
-            else:
-                raise NotRetryable(
-                    f"Subscription {subscription_id!r} is {stored.state}: only past_due or lapsed "
-                    "subscriptions are retried."
-                )
-            uow.send_after_commit(*RENEWAL_ACTOR, subscription_id)
-            view = _view(uow.session, subscription_id)
-        log.info("subscriptions.retry_now", subscription_id=subscription_id, was=stored.state)
-        return view
 
-    def needing_a_person(
-        self, state: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[dict[str, Any]]:
-        """Past-due and lapsed subscriptions (or one of the two), the longest unpaid first."""
-        states = [state] if state else list(NEEDING_A_PERSON)
-        with self.units.begin() as uow:
-            rows = q.needing_a_person(uow.session, states, limit=limit, offset=offset)
-        return [issue_view(row) for row in rows]
-
-    @staticmethod
-    def _lock(session: Session, subscription_id: str) -> Any:
-        stored = q.get_subscription(session, subscription_id, lock=True)
-        if stored is None:
-            raise SubscriptionNotFound(f"No subscription {subscription_id!r}.")
-        return stored
+def locked(session: Session, subscription_id: str) -> Any:
+    """The subscription's row, locked for this transaction; 404 when there is none."""
+    stored = q.get_subscription(session, subscription_id, lock=True)
+    if stored is None:
+        raise SubscriptionNotFound(f"No subscription {subscription_id!r}.")
+    return stored
 
 
-def _view(session: Session, subscription_id: str) -> dict[str, Any]:
+def view_of(session: Session, subscription_id: str) -> dict[str, Any]:
     view = subscription_view(session, subscription_id)
     if view is None:
         raise SubscriptionNotFound(f"No subscription {subscription_id!r}.")

@@ -27,7 +27,8 @@ from services.operations import Operations
 from services.payments import PaymentIssues
 from services.schedule_controls import ScheduleControls
 from services.schedule_watch import ScheduleNotFound, find
-from services.subscriptions import NotRetryable, SubscriptionNotFound, Subscriptions
+from services.subscription_issues import NotRetryable, SubscriptionIssues
+from services.subscriptions import SubscriptionNotFound
 
 HERE = Path(__file__).parent
 FINGERPRINT = re.compile(r"[0-9a-f]{1,16}")
@@ -157,7 +158,7 @@ class Dashboard(Page):
         dead_letters: DeadLetters,
         operations: Operations,
         payments: PaymentIssues,
-        subscriptions: Subscriptions,
+        subscriptions: SubscriptionIssues,
     ) -> None:
         super().__init__(access)
         self.dead_letters = dead_letters
@@ -349,9 +350,9 @@ class ScheduleAction(Action):
 
 
 class SubscriptionAction(Action):
-    """POST retry of one past-due or lapsed subscription (services/subscriptions.retry_now)."""
+    """POST retry of one past-due or lapsed subscription (services/subscription_issues.retry_now)."""
 
-    def __init__(self, access: Access, subscriptions: Subscriptions) -> None:
+    def __init__(self, access: Access, subscriptions: SubscriptionIssues) -> None:
         super().__init__(access, "retry")
         self.subscriptions = subscriptions
 
@@ -407,8 +408,8 @@ def admin_routes() -> list[tuple[str, Callable[[Deps], object]]]:
         operations = Operations(d.units, d.broker, d.settings, d.now)
         return Dashboard(access(d), dead_letters(d), operations, PaymentIssues(d.units), subscriptions(d))
 
-    def subscriptions(d: Deps) -> Subscriptions:
-        return Subscriptions(d.units, d.settings, d.now)
+    def subscriptions(d: Deps) -> SubscriptionIssues:
+        return SubscriptionIssues(d.units, d.now)
 
     def controls(d: Deps) -> ScheduleControls:
         return ScheduleControls(d.units, d.now, schedule_table(d.settings))

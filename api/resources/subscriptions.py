@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from api.errors import validation_problem
 from api.schemas_subscriptions import SubscriptionIn, SubscriptionIssuesQueryIn, SubscriptionOut
 from api.validation import check_id, field_errors, parse_body
+from services.subscription_issues import SubscriptionIssues
 from services.subscriptions import Subscriptions, Terms
 
 QUERY_KEYS = ("state", "limit", "offset")
@@ -64,7 +65,7 @@ class AdminSubscriptionsResource:
     auth = "admin"
     rate_limit = "admin"
 
-    def __init__(self, subscriptions: Subscriptions) -> None:
+    def __init__(self, subscriptions: SubscriptionIssues) -> None:
         self.subscriptions = subscriptions
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -88,7 +89,7 @@ class AdminSubscriptionRetryResource:
     auth = "admin"
     rate_limit = "admin"
 
-    def __init__(self, subscriptions: Subscriptions) -> None:
+    def __init__(self, subscriptions: SubscriptionIssues) -> None:
         self.subscriptions = subscriptions
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, subscription_id: str) -> None:

@@ -47,7 +47,13 @@ def configure_logging(settings: Settings) -> None:
     # Last of all, on the rendered line: covers exception messages and tracebacks.
     scrubber = SecretScrubber(secret_values(settings))
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # A line below the level is dropped before any work (the stdlib logger would drop it only
+        # after every processor had run); the level is read live from the stdlib logger.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -177,3 +177,22 @@ def test_a_crashing_process_prints_its_traceback_through_the_scrubber(tmp_path, 
     for leak in (RESEND, DB_PASSWORD, "ada@example.com"):
         assert leak not in done.stderr
     assert "process.uncaught_exception" in done.stderr and "ConnectionError: cannot reach" in done.stderr
+
+
+class _CountedDict(dict):
+    """A field whose every inspection by a processor (`redact` walks dicts) is counted."""
+
+    looked_at = 0
+
+    def items(self):
+        _CountedDict.looked_at += 1
+        return super().items()
+
+
+def test_a_line_below_the_level_is_dropped_before_any_processor_runs(capsys):
+    configure_logging(settings(log_format="json", log_level="INFO"))
+    field = _CountedDict(detail="x")
+    structlog.get_logger("backroom.t").debug("quiet", field=field)
+    assert _CountedDict.looked_at == 0 and capsys.readouterr().err == ""
+    structlog.get_logger("backroom.t").info("loud", field=field)
+    assert _CountedDict.looked_at == 1 and json.loads(capsys.readouterr().err)["field"] == {"detail": "x"}

@@ -80,13 +80,15 @@ ROUTES: list[tuple[str, Callable[[Deps], object]]] = [
     ),
     (
         "/v1/checkouts/{checkout_id}/reservation",
-        lambda d: ReservationResource(Reservations(d.units, d.settings, d.now), d.settings.max_body_bytes),
+        lambda d: ReservationResource(
+            Reservations(d.units, d.settings, d.now, d.statements), d.settings.max_body_bytes
+        ),
     ),
     ("/v1/jobs/{name}/run", lambda d: JobRunResource(Jobs(BrokerSender(d.broker)))),
     (
         "/v1/webhooks/{provider}",
         lambda d: WebhookResource(
-            Webhooks(d.units, d.settings, d.now, intake(d)),
+            Webhooks(d.units, d.settings, d.now, d.statements),
             RateLimit(d.settings, d.redis),
             d.settings.max_body_bytes,
         ),
@@ -157,11 +159,6 @@ def subscriptions(deps: Deps) -> Subscriptions:
     return Subscriptions(deps.units, deps.settings, deps.now)
 
 
-def intake(deps: Deps) -> SingleStatements:
-    """Webhook intake's units of work: one statement each, on the same database as `deps.engine`."""
-    return SingleStatements(make_single_statement_engine(deps.settings, deps.engine.url), deps.units)
-
-
 def dead_letter_batches(deps: Deps) -> DeadLetterBatches:
     return DeadLetterBatches(DeadLetters(deps.units), deps.now)
 
@@ -194,13 +191,17 @@ def create_app(
     redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     engine = engine or make_engine(settings)
     broker = build_broker(settings)
+    units = UnitsOfWork(engine, BrokerSender(broker))
     deps = Deps(
         settings=settings,
         engine=engine,
         redis=redis_client,
         broker=broker,
         now=now,
-        units=UnitsOfWork(engine, BrokerSender(broker)),
+        units=units,
+        # The hottest writes (webhook intake, a new checkout's reservation): one statement each,
+        # on the same database as `engine`.
+        statements=SingleStatements(make_single_statement_engine(settings, engine.url), units),
     )
     # Order matters: the client's address first (behind TRUSTED_PROXIES), then the limiter,
     # then authentication, so wrong tokens are counted against the client too.

@@ -12,6 +12,7 @@ import redis
 from sqlalchemy import Engine
 
 from core.settings import Settings
+from db.intake import SingleStatements
 from db.unit_of_work import UnitsOfWork
 
 
@@ -23,3 +24,4 @@ class Deps:
     broker: dramatiq.Broker
     now: Callable[[], datetime]
     units: UnitsOfWork  # transactions whose messages are sent after commit
+    statements: SingleStatements  # one-statement units (autocommit, no pre-ping) for hot writes

@@ -12,9 +12,11 @@ from core.errors import Conflict, NotFound
 from core.rules import stock as rules
 from core.rules.money import Owed
 from core.settings import Settings
+from db.intake import SingleStatements
 from db.queries import reserved
 from db.queries import stock as queries
 from db.queries.carts import mark_converted
+from db.queries.new_checkout import reserve_new_checkout
 from db.queries.products import prices
 from db.unit_of_work import UnitsOfWork
 from services.reservation_refusals import owed_for, unknown_skus
@@ -50,6 +52,9 @@ class Reservations:
     units: UnitsOfWork
     settings: Settings
     now: Callable[[], datetime]
+    # One-statement units for a new checkout's reservation (the web process); without them
+    # every reservation takes the general path.
+    statements: SingleStatements | None = None
 
     def reserve(
         self, checkout_id: str, *, email: str, cart_id: str | None, items: Sequence[tuple[str, int]]
@@ -59,14 +64,27 @@ class Reservations:
         All or nothing: any refusal rolls the whole transaction back, old holds included. The
         checkout row lock serialises repeats of one checkout; the products' reserved counters
         change in the transaction's last statement, so their row locks are held only for it
-        and the commit (db/queries/reserved.py).
+        and the commit (db/queries/reserved.py). A new checkout whose items simply fit is all
+        of that in one statement (db/queries/new_checkout.py); every other case, here.
         """
+        if self.statements is not None and (first := self._reserve_new(checkout_id, email, cart_id, items)):
+            return first
         try:
             return self._reserve(checkout_id, email, cart_id, items, settle=[])
         except ExpiryInFlight as busy:
             # Expired holds another transaction was ending made the difference: wait for that
             # one (holding no product row), then try once more.
             return self._reserve(checkout_id, email, cart_id, items, settle=busy.skus)
+
+    def _reserve_new(
+        self, checkout_id: str, email: str, cart_id: str | None, items: Sequence[tuple[str, int]]
+    ) -> Reserved | None:
+        assert self.statements is not None
+        wanted, now = rules.merge_items(items), self.now()
+        expires_at = rules.expiry(now, self.settings.reservation_ttl_seconds)
+        with self.statements.begin() as unit:
+            owed = reserve_new_checkout(unit.connection, checkout_id, email, cart_id, wanted, expires_at, now)
+        return None if owed is None else Reserved(wanted, expires_at, owed)
 
     def _reserve(
         self,

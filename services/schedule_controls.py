@@ -53,7 +53,7 @@ class ScheduleControls:
         find(self.table, job)
         now = self.now()
         with self.units.begin() as uow:
-            run_id = runs.claim_run(uow.session, job, now, f"{runs.MANUAL}{by}"[:128])
+            run_id = runs.claim_run(uow.session, job, now, f"{runs.MANUAL}{by}"[:128], now)
             state.audit(uow.session, job=job, action="run", by=by, reason=reason)
         assert run_id is not None  # a manual run's slot is its own instant
         definition = JOBS[job]

@@ -61,13 +61,13 @@ class Schedules:
                 catch_up_max=scheduled.catch_up_max,
             )
             for slot in plan.skipped[-SKIPPED_RECORDED_PER_TICK:]:
-                runs.claim_run(uow.session, scheduled.job, slot, self.identity, state="skipped")
+                runs.claim_run(uow.session, scheduled.job, slot, self.identity, now, state="skipped")
         if plan.skipped:
             log.warning("schedule.slots_skipped", job=scheduled.job, count=len(plan.skipped))
         sent = []
         for slot in plan.fire:
             with self.units.begin() as uow:
-                run_id = runs.claim_run(uow.session, scheduled.job, slot, self.identity)
+                run_id = runs.claim_run(uow.session, scheduled.job, slot, self.identity, now)
             if run_id is None:
                 log.info("schedule.slot_taken", job=scheduled.job, slot=slot.isoformat())
                 continue

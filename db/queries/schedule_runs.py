@@ -18,16 +18,18 @@ RUN_COLUMNS = (
 
 
 def claim_run(
-    session: Session, job: str, slot: datetime, fired_by: str, state: str = "not_sent"
+    session: Session, job: str, slot: datetime, fired_by: str, fired_at: datetime, state: str = "not_sent"
 ) -> int | None:
-    """The new run's id, or None when another scheduler already claimed (or skipped) this slot."""
+    """The new run's id, or None when another scheduler already claimed (or skipped) this slot.
+    `fired_at` is the caller's clock, the one `claim_unsent` is later asked about (the server's
+    now() would mix two clocks)."""
     run_id = session.execute(
         text(
-            "INSERT INTO schedule_run (job_name, scheduled_for, fired_by, state) "
-            "VALUES (:job, :slot, :by, :state) "
+            "INSERT INTO schedule_run (job_name, scheduled_for, fired_by, fired_at, state) "
+            "VALUES (:job, :slot, :by, :at, :state) "
             "ON CONFLICT ON CONSTRAINT schedule_run_once_per_slot DO NOTHING RETURNING id"
         ),
-        {"job": job, "slot": slot, "by": fired_by, "state": state},
+        {"job": job, "slot": slot, "by": fired_by, "at": fired_at, "state": state},
     ).scalar_one_or_none()
     return int(run_id) if run_id is not None else None
 

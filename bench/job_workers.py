@@ -15,6 +15,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
 from bench.memory import rss_mb
@@ -33,13 +34,24 @@ def quiet_logging(settings: Settings) -> None:
     handler.setStream(open(os.devnull, "w"))  # noqa: SIM115  (lives as long as the process)
 
 
-def make_broker(kind: str, settings: Settings, bare_namespace: str) -> RedisBroker:
+def make_broker(kind: str, settings: Settings, bare_namespace: str) -> dramatiq.Broker:
     if kind == "ours":
         return setup_broker(settings)
     return RedisBroker(url=settings.redis_url, namespace=bare_namespace)
 
 
-def declare(broker: RedisBroker) -> tuple[dramatiq.Actor[[int], None], Callable[[], int]]:
+def drained(broker: dramatiq.Broker, timeout_ms: int) -> None:
+    """Wait until the queue is drained: on Redis every message acked; on RabbitMQ none left in the
+    queue (AMQP cannot count unacked ones, so up to each process's prefetch may still be running:
+    the parent's "done" round trip waits for them)."""
+    if isinstance(broker, RabbitmqBroker):
+        broker.join(QUEUE, min_successes=1, idle_time=10, timeout=timeout_ms)
+    else:
+        assert isinstance(broker, RedisBroker)
+        broker.join(QUEUE, interval=10, timeout=timeout_ms)
+
+
+def declare(broker: dramatiq.Broker) -> tuple[dramatiq.Actor[[int], None], Callable[[], int]]:
     """The trivial actor on `broker`, and a function that says how many times it ran here."""
     done: list[int] = []
 

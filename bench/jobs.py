@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.checks import Checks
 from bench.harness import Environment, Result, Run, alternate, clock
-from bench.job_workers import QUEUE, declare, make_broker, serve
+from bench.job_workers import declare, drained, make_broker, serve
 from bench.memory import Memory
 
 
@@ -49,7 +49,7 @@ class Pool:
         with clock(messages) as timed:
             for pipe in self.pipes:
                 pipe.send("go")
-            self.broker.join(QUEUE, interval=10, timeout=120_000)
+            drained(self.broker, 120_000)
         before = sum(self.ran)
         for index, pipe in enumerate(self.pipes):
             pipe.send("done")

@@ -71,12 +71,12 @@ def build_broker(
             expires_ms=settings.broker_queue_expires_seconds * 1000,
             middleware=middleware,
         )
-    return RedisBroker(url=settings.broker_redis_url(), namespace=settings.redis_namespace, middleware=middleware)
+    return RedisBroker(
+        url=settings.broker_redis_url(), namespace=settings.redis_namespace, middleware=middleware
+    )
 
 
-def setup_broker(
-    settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()
-) -> dramatiq.Broker:
+def setup_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> dramatiq.Broker:
     """Build a worker's broker (with the metrics exporter when WORKER_METRICS_PORT > 0) and make it
     the global one; call before importing actor modules."""
     broker = build_broker(settings, extra_middleware, metrics_exporter=True)

@@ -46,7 +46,7 @@ def sweep_redis_dead_letters(broker: RedisBroker, database: Database, queues: li
     for queue in queues:
         key = dead_letter_key(broker.namespace, queue)
         for redis_id, raw in client.hgetall(f"{key}.msgs").items():
-            message = dramatiq.Message.decode(raw)
+            message = dramatiq.Message.decode(raw if isinstance(raw, bytes) else str(raw).encode())
             failure = describe_traceback(str(message.options.get("traceback") or ""))
             with database.transaction() as session:
                 dead_letters.record(session, ledger_entry(message, failure, utcnow()))

@@ -54,7 +54,7 @@ class _PrefixedChannel:
         return getattr(self._channel, name)
 
 
-class _PrefixedConsumer(_RabbitmqConsumer):  # type: ignore[misc]
+class _PrefixedConsumer(_RabbitmqConsumer):
     def __init__(self, broker: BackroomRabbitmqBroker, queue_name: str, prefetch: int, timeout: int):
         super().__init__(broker, broker.prefix + queue_name, prefetch, timeout)
         self.queue_name = queue_name  # plain: a vanished queue is declared again by this name
@@ -80,7 +80,7 @@ class BackroomRabbitmqBroker(RabbitmqBroker):
     def consumer_class(self) -> type[_RabbitmqConsumer]:
         return _PrefixedConsumer
 
-    @property  # type: ignore[override]
+    @property
     def channel(self) -> Any:
         return _PrefixedChannel(RabbitmqBroker.channel.fget(self), self.prefix)  # type: ignore[attr-defined]
 

@@ -5,12 +5,11 @@ losing nothing."""
 from __future__ import annotations
 
 import threading
-import uuid
 
 import dramatiq
 import pika.exceptions
 import pytest
-from dramatiq.common import dq_name, xq_name
+from dramatiq.common import xq_name
 
 from db.engine import transaction
 from db.queries import dead_letters
@@ -26,7 +25,9 @@ from worker.rabbitmq import QUORUM_SINCE, server_version
 
 pytestmark = [
     pytest.mark.broker,
-    pytest.mark.skipif(not on_rabbitmq(), reason="RabbitMQ only: runs in make test's TEST_BROKER=rabbitmq pass"),
+    pytest.mark.skipif(
+        not on_rabbitmq(), reason="RabbitMQ only: runs in make test's TEST_BROKER=rabbitmq pass"
+    ),
 ]
 
 

@@ -138,3 +138,19 @@ def test_a_worker_stopped_mid_way_loses_no_message(settings):
         second.stop(timeout=10_000)
         broker.close()
     assert len(done) == 4  # none ran twice
+
+
+def test_the_reconcile_job_drains_the_xq_on_a_real_worker(broker, worker, engine):
+    """The reconciler, as the scheduler starts it, records what RabbitMQ holds in `email.XQ`."""
+    from worker.messages import enqueue
+
+    lost = dramatiq.Message(queue_name="email", actor_name="email.send", args=(0,), kwargs={}, options={})
+    dead_lettered(broker, lost)
+    enqueue(broker, "reconcile")
+
+    def recorded():
+        with transaction(engine) as session:
+            return dead_letters.holds(session, lost.message_id)
+
+    wait_for(recorded, timeout=30, what="the reconciler to record the XQ's message")
+    wait_for(lambda: queue_stats(broker, ["email"])[0].dead_in_broker == 0, what="email.XQ drained")

@@ -10,6 +10,8 @@ from db.queries.outbox import add_email
 from tests.support.waiting import wait_for
 from worker.messages import send_email_message
 
+pytestmark = pytest.mark.broker  # make test runs these on RabbitMQ too
+
 
 def _queue(engine, key):
     with transaction(engine) as s:
@@ -27,7 +29,6 @@ def _row(engine, outbox_id):
         return s.execute(text("SELECT * FROM email_outbox WHERE id = :id"), {"id": outbox_id}).one()
 
 
-@pytest.mark.broker
 def test_an_outbox_row_is_sent_once_with_its_idempotency_key(engine, broker, worker, resend_server, settings):
     key = f"test/{uuid.uuid4().hex}"
     outbox_id = _queue(engine, key)
@@ -42,7 +43,6 @@ def test_an_outbox_row_is_sent_once_with_its_idempotency_key(engine, broker, wor
     assert "card declined" in received[0].body["text"]
 
 
-@pytest.mark.broker
 def test_a_5xx_is_retried_until_it_goes_through(engine, broker, worker, resend_server):
     key = f"test/{uuid.uuid4().hex}"
     outbox_id = _queue(engine, key)

@@ -9,8 +9,9 @@ from tests.support.waiting import wait_for
 
 H = auth(STOREFRONT)
 
+pytestmark = pytest.mark.broker  # make test runs these on RabbitMQ too
 
-@pytest.mark.broker
+
 @pytest.mark.parametrize("provider", ["stripe", "paystack", "razorpay", "standard"])
 def test_payment_becomes_one_order_one_deduction_one_email(shop, provider):
     sku = shop.product(5)
@@ -68,7 +69,6 @@ def test_a_late_payment_without_stock_needs_attention_and_alerts_without_oversel
     assert alert[0].body["to"] in (["ops@example.com"], "ops@example.com")
 
 
-@pytest.mark.broker
 def test_payment_failure_releases_the_holds_and_tells_the_customer(shop):
     sku = shop.product(2)
     checkout = shop.reserve(sku, 2)

@@ -57,7 +57,13 @@ def cli(settings, monkeypatch, capsys):
         "LOG_LEVEL": "WARNING",
     }
     if settings.broker_url:  # the RabbitMQ pass
-        env |= {"BROKER_URL": settings.broker_url, "BROKER_QUEUE_PREFIX": settings.broker_queue_prefix}
+        env |= {
+            "BROKER_URL": settings.broker_url,
+            "BROKER_QUEUE_PREFIX": settings.broker_queue_prefix,
+            "BROKER_QUEUE_TYPE": settings.broker_queue_type,
+            # The same queue arguments as the session's broker, or RabbitMQ refuses the declare.
+            "BROKER_QUEUE_EXPIRES_SECONDS": str(settings.broker_queue_expires_seconds),
+        }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir("/")  # no .env

@@ -154,3 +154,26 @@ def test_the_reconcile_job_drains_the_xq_on_a_real_worker(broker, worker, engine
 
     wait_for(recorded, timeout=30, what="the reconciler to record the XQ's message")
     wait_for(lambda: queue_stats(broker, ["email"])[0].dead_in_broker == 0, what="email.XQ drained")
+
+
+def test_backroom_queues_and_the_admin_route_read_rabbitmq(cli, broker, client):
+    import json
+
+    from tests.conftest import ADMIN, auth
+
+    broker.declare_queue("email", ensure=True)
+    code, out = cli("queues", "--json")
+    assert code == 0
+    rows = {row["queue"]: row for row in json.loads(out.out)}
+    assert rows["email"]["in_flight"] is None and rows["email"]["oldest_age_seconds"] is None
+    assert {"ready", "delayed", "dead", "dead_in_broker", "dead_in_redis"} <= set(rows["email"])
+    code, out = cli("queues")
+    email = next(line.split() for line in out.out.splitlines() if line.startswith("email "))
+    assert email[3] == "-" and email[-1] == "-"  # in_flight, oldest age: unknown on RabbitMQ
+    answer = client.simulate_get("/v1/admin/queues", headers=auth(ADMIN))
+    assert answer.status_code == 200
+    assert {row["queue"] for row in answer.json["queues"]} >= {"email", "webhooks", "stock"}
+    assert all(row["in_flight"] is None for row in answer.json["queues"])
+    metrics = client.simulate_get("/metrics").text
+    assert 'backroom_queue_depth{kind="ready",queue="email"}' in metrics
+    assert 'kind="in_flight"' not in metrics  # unknown is left out, not reported as 0

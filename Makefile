@@ -28,6 +28,8 @@ run: install
 test: install
 	@$(MAKE) --no-print-directory bench-tools || echo "make: could not install wrk/pgbench; the bench smoke test will skip"
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -p no:cacheprovider
+	@echo "make test: the tests marked 'broker' again, on RabbitMQ (skipped with a notice if it does not answer; under CI=true, fails)"
+	TEST_BROKER=rabbitmq $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -p no:cacheprovider -m broker
 
 test-unit: install
 	$(PY) -m pytest tests/unit -q

@@ -36,12 +36,14 @@ class BackroomCollector:
             "backroom_queue_oldest_age_seconds", "Age of the oldest waiting message", labels=["queue"]
         )
         try:
-            for stats in queue_stats(self.deps.broker, queues()):  # type: ignore[arg-type]
+            for stats in queue_stats(self.deps.broker, queues()):
                 for kind in ("ready", "delayed", "in_flight"):
-                    depth.add_metric([stats.queue, kind], getattr(stats, kind))
-                age.add_metric([stats.queue], stats.oldest_age_seconds or 0.0)
+                    if getattr(stats, kind) is not None:  # None: the broker cannot tell (RabbitMQ)
+                        depth.add_metric([stats.queue, kind], getattr(stats, kind))
+                if stats.oldest_age_seconds is not None or not stats.ready:  # 0 when empty
+                    age.add_metric([stats.queue], stats.oldest_age_seconds or 0.0)
         except Exception as error:
-            log.warning("metrics.redis_unavailable", error=str(error))
+            log.warning("metrics.broker_unavailable", error=str(error))
         yield depth
         yield age
         reserved = GaugeMetricFamily("backroom_reserved_units", "Units held by live reservations")

@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from dramatiq.brokers.redis import RedisBroker
+import dramatiq
 
 from cli.payments import add_parser as add_payments_parser
 from core.clock import utcnow
@@ -64,7 +64,7 @@ def add_parsers(sub: Any) -> None:
     add_payments_parser(sub)
 
 
-def _wiring() -> tuple[Settings, UnitsOfWork, RedisBroker]:
+def _wiring() -> tuple[Settings, UnitsOfWork, dramatiq.Broker]:
     """Settings from the environment, and what the services here are built on."""
     settings = load_settings()
     configure_logging(settings)  # logs to stderr; stdout carries the command's output
@@ -76,7 +76,7 @@ def _print(data: Any, as_json: bool, columns: tuple[str, ...] = ()) -> None:
     if as_json or not columns:
         print(json.dumps(data, default=str, indent=2))
         return
-    rows = [[str(row.get(c, "")) for c in columns] for row in data]
+    rows = [["-" if row.get(c) is None else str(row.get(c, "")) for c in columns] for row in data]
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in rows:
@@ -161,6 +161,6 @@ def run_queues(args: argparse.Namespace) -> int:
     _print(
         Operations(units, broker, settings, utcnow).queue_table(),
         args.json,
-        ("queue", "ready", "delayed", "in_flight", "dead", "dead_in_redis", "oldest_age_seconds"),
+        ("queue", "ready", "delayed", "in_flight", "dead", "dead_in_broker", "oldest_age_seconds"),
     )
     return 0

@@ -79,6 +79,15 @@ class Settings(ScheduleSettings):
     db_statement_timeout_ms: int = Field(15000, ge=0)
     redis_url: str = Field(min_length=1)
     redis_namespace: str = Field("backroom", pattern=r"^[A-Za-z0-9_.:-]+$")
+    # The job broker: unset or redis:// is Dramatiq's RedisBroker, amqp(s):// its RabbitmqBroker.
+    # Redis (REDIS_URL) stays the store for rate limits and sessions either way.
+    broker_url: str | None = None
+    broker_queue_type: Literal["classic", "quorum"] = "classic"
+    # RabbitMQ only: put in front of every queue name (a vhost shared by several deployments).
+    broker_queue_prefix: str = Field("", pattern=r"^[A-Za-z0-9_.:-]*$")
+    # RabbitMQ only: a queue unused (no consumer, no declare) this long is deleted by the server,
+    # messages and all; for throwaway environments (CI, review apps). 0: never.
+    broker_queue_expires_seconds: int = Field(0, ge=0)
 
     internal_api_secret: SecretStr = SecretStr(DEV_SECRETS["internal_api_secret"])
     admin_api_token: SecretStr = SecretStr(DEV_SECRETS["admin_api_token"])
@@ -224,6 +233,21 @@ class Settings(ScheduleSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://", "amqp://", "amqps://")):
+            raise ValueError("must be a redis://, rediss://, unix://, amqp:// or amqps:// URL")
+        return value or None
+
+    def broker_kind(self) -> Literal["redis", "rabbitmq"]:
+        """Which broker BROKER_URL selects: RabbitMQ for amqp(s)://, Redis otherwise."""
+        return "rabbitmq" if (self.broker_url or "").startswith(("amqp://", "amqps://")) else "redis"
+
+    def broker_redis_url(self) -> str:
+        """The Redis the RedisBroker uses: BROKER_URL when it names one, else REDIS_URL."""
+        return self.broker_url if self.broker_url and self.broker_kind() == "redis" else self.redis_url
 
     @model_validator(mode="after")
     def _production_secrets(self) -> Settings:

@@ -22,16 +22,16 @@ from worker.queue_stats import queue_stats
 @dataclass(frozen=True)
 class Operations:
     units: UnitsOfWork
-    broker: dramatiq.Broker  # a RedisBroker: queue depth is read from its keys
+    broker: dramatiq.Broker  # Redis or RabbitMQ: worker/queue_stats.py reads either
     settings: Settings
     now: Callable[[], datetime]
 
     def queue_table(self) -> list[dict[str, object]]:
-        """Per queue: ready, delayed, in flight, dead in Redis, dead in the ledger, the oldest age."""
+        """Per queue: ready, delayed, in flight, dead in the broker, dead in the ledger, the oldest age."""
         with self.units.begin() as uow:
             dead = dead_per_queue(uow.session)
         rows = []
-        for stats in queue_stats(self.broker, queues()):  # type: ignore[arg-type]
+        for stats in queue_stats(self.broker, queues()):
             row = stats.as_dict()
             row["dead"] = dead.get(stats.queue, 0)
             rows.append(row)

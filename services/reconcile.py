@@ -36,8 +36,9 @@ class Reconciler:
     now: Callable[[], datetime]
     grace: timedelta  # RECONCILE_AFTER_SECONDS: a message may wait that long in a busy queue
     retry_spans: Mapping[str, timedelta]  # per actor name: how long one chain can stay alive
-    # Moves dead letters the ledger could not record (Postgres was down) from Redis into it.
-    sweep_redis_dead_letters: Callable[[], int]
+    # Moves dead letters the ledger could not record (Postgres was down) from the broker (Redis's
+    # dead-letter sets, RabbitMQ's XQ queues) into it.
+    sweep_broker_dead_letters: Callable[[], int]
     # The recurring jobs (core.schedule_table) to repair and watch; none: intents only.
     settings: Settings | None = None
     schedule_table: Sequence[ScheduledJob] = ()
@@ -49,7 +50,7 @@ class Reconciler:
         the recurring jobs: runs claimed but never sent are sent, and overdue jobs alerted."""
         # First, so the intents of dead letters Postgres could not record are not taken for
         # lost messages below.
-        recovered = self.sweep_redis_dead_letters()
+        recovered = self.sweep_broker_dead_letters()
         events = self._resend(webhooks.STUCK, *WEBHOOK_ACTOR)
         emails = self._resend(outbox.STUCK, *EMAIL_ACTOR)
         runs = self.reconcile_schedules()

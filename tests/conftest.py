@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from tests.support.payloads import SECRETS
 from tests.support.resend_server import ResendServer
 from tests.support.servers import Servers, create_database, drop_database, find_servers
 from tests.support.stripe_server import LocalStripe
+from tests.support.test_broker import broker_settings, on_rabbitmq, rabbitmq_unreachable
 
 STOREFRONT = "test-internal-secret-0123456789abcdef"
 ADMIN = "test-admin-token-0123456789abcdefghij"
@@ -48,12 +50,34 @@ def database(servers: Servers) -> Iterator[str]:
     drop_database(servers.postgres_admin_url, name)
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    if not on_rabbitmq():
+        return "broker: redis"
+    reason = rabbitmq_unreachable()
+    return "broker: rabbitmq" + (f" -- NOT ANSWERING, RabbitMQ pass skipped: {reason}" if reason else "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The RabbitMQ pass needs RabbitMQ: without it, skip with a notice; under CI, fail."""
+    if not on_rabbitmq() or not items or (reason := rabbitmq_unreachable()) is None:
+        return
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        raise pytest.UsageError(f"TEST_BROKER=rabbitmq under CI: {reason}")
+    skip = pytest.mark.skip(reason=f"RabbitMQ pass skipped: {reason}")
+    for item in items:
+        item.add_marker(skip)
+
+
 def make_settings(database_url: str, redis_url: str, **overrides: Any) -> Settings:
+    """Test settings on a Redis namespace of their own (and, on the RabbitMQ pass, a RabbitMQ
+    queue-name prefix of their own)."""
+    namespace = f"brtest-{uuid.uuid4().hex[:8]}"
     values: dict[str, Any] = {
         "app_env": "test",
         "database_url": database_url,
         "redis_url": redis_url,
-        "redis_namespace": f"brtest-{uuid.uuid4().hex[:8]}",
+        "redis_namespace": namespace,
+        **broker_settings(namespace),
         "internal_api_secret": STOREFRONT,
         "admin_api_token": ADMIN,
         "cron_secret": CRON,

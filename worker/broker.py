@@ -28,13 +28,17 @@ def build_broker(
     extra_middleware: Iterable[dramatiq.Middleware] = (),
     *,
     metrics_exporter: bool = False,
-) -> RedisBroker:
-    """The RedisBroker with backroom's middleware, for processes that only enqueue.
+) -> dramatiq.Broker:
+    """The broker BROKER_URL names, with backroom's middleware, for processes that only enqueue.
+
+    Unset or redis://: Dramatiq's RedisBroker (on BROKER_URL, else REDIS_URL, keys under
+    REDIS_NAMESPACE); amqp://: the RabbitmqBroker of worker/rabbitmq.py. This is the one place a
+    broker is built.
 
     `extra_middleware` is the hook point for more cross-cutting work; it sees a message after
     the retry policy has decided on it. `metrics_exporter` (workers only, via setup_broker) adds
-    Dramatiq's Prometheus exporter when WORKER_METRICS_PORT > 0. Nothing here talks to Redis;
-    the client connects on first use.
+    Dramatiq's Prometheus exporter when WORKER_METRICS_PORT > 0. Nothing here talks to the
+    broker; the client connects on first use.
     """
     database = Database(settings)
     # Order matters: after-hooks run in reverse, so RetryPolicy (last) decides a message's
@@ -57,10 +61,22 @@ def build_broker(
         from worker.metrics_exporter import WorkerMetrics  # imports prometheus_client: workers only
 
         middleware.append(WorkerMetrics())
-    return RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace, middleware=middleware)
+    if settings.broker_kind() == "rabbitmq":
+        from worker.rabbitmq import BackroomRabbitmqBroker  # imports pika: only when configured
+
+        return BackroomRabbitmqBroker(
+            url=settings.broker_url or "",
+            queue_type=settings.broker_queue_type,
+            prefix=settings.broker_queue_prefix,
+            expires_ms=settings.broker_queue_expires_seconds * 1000,
+            middleware=middleware,
+        )
+    return RedisBroker(
+        url=settings.broker_redis_url(), namespace=settings.redis_namespace, middleware=middleware
+    )
 
 
-def setup_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> RedisBroker:
+def setup_broker(settings: Settings, extra_middleware: Iterable[dramatiq.Middleware] = ()) -> dramatiq.Broker:
     """Build a worker's broker (with the metrics exporter when WORKER_METRICS_PORT > 0) and make it
     the global one; call before importing actor modules."""
     broker = build_broker(settings, extra_middleware, metrics_exporter=True)

@@ -9,6 +9,7 @@ from typing import Any
 import dramatiq
 import redis
 from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker
 
 from core.clock import utcnow
 from core.logging import get_logger
@@ -101,9 +102,11 @@ class FailureLedger(dramatiq.Middleware):
             self._record(message, None)
 
     def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        if "dead_letter_id" not in message.options or not hasattr(broker, "client"):
+        # On RabbitMQ the nacked message goes to `<queue>.XQ`, where no message can be removed by
+        # id: the reconciler drains it (worker/rabbitmq_dead_letters.py).
+        if "dead_letter_id" not in message.options or not isinstance(broker, RedisBroker):
             return
-        key = dead_letter_key(broker.namespace, message.queue_name)  # type: ignore[attr-defined]
+        key = dead_letter_key(broker.namespace, message.queue_name)
         forget_redis_dead_letter(broker.client, key, message.options.get("redis_message_id"))
 
     def _record(self, message: MessageProxy, error: BaseException | None) -> None:

@@ -1,10 +1,11 @@
-"""Recovering dead letters the ledger could not record (Postgres was down) from Redis."""
+"""Recovering dead letters the ledger could not record (Postgres was down) from the broker."""
 
 from __future__ import annotations
 
 import re
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 
 from core.clock import utcnow
 from core.rules.dead_letters import fingerprint, origin_frame
@@ -30,15 +31,22 @@ def describe_traceback(text: str) -> dict[str, str]:
     }
 
 
-def sweep_redis_dead_letters(broker: dramatiq.Broker, database: Database, queues: list[str]) -> int:
+def sweep_dead_letters(broker: dramatiq.Broker, database: Database, queues: list[str]) -> int:
+    """Move what Dramatiq's own dead-letter store holds into the ledger: how many were recorded."""
+    if isinstance(broker, RedisBroker):
+        return sweep_redis_dead_letters(broker, database, queues)
+    from worker.rabbitmq_dead_letters import sweep_rabbitmq_dead_letters  # imports pika
+
+    return sweep_rabbitmq_dead_letters(broker, database, queues)
+
+
+def sweep_redis_dead_letters(broker: RedisBroker, database: Database, queues: list[str]) -> int:
     """Move dead letters the ledger could not record (Postgres was down) from Redis into the ledger."""
-    if not hasattr(broker, "client"):
-        return 0
     client, moved = broker.client, 0
     for queue in queues:
-        key = dead_letter_key(broker.namespace, queue)  # type: ignore[attr-defined]
+        key = dead_letter_key(broker.namespace, queue)
         for redis_id, raw in client.hgetall(f"{key}.msgs").items():
-            message = dramatiq.Message.decode(raw)
+            message = dramatiq.Message.decode(raw if isinstance(raw, bytes) else str(raw).encode())
             failure = describe_traceback(str(message.options.get("traceback") or ""))
             with database.transaction() as session:
                 dead_letters.record(session, ledger_entry(message, failure, utcnow()))

@@ -76,6 +76,14 @@ def record(session: Session, entry: dict[str, Any]) -> int:
     return int(row_id)
 
 
+def holds(session: Session, message_id: str) -> bool:
+    """Whether the ledger has an entry for this message."""
+    found = session.execute(
+        text("SELECT 1 FROM dead_letter WHERE message_id = :m"), {"m": message_id}
+    ).first()
+    return found is not None
+
+
 def intent_sql(actor_param: str, id_sql: str) -> str:
     """Ledger entries of the messages `actor(id)` sent for one intent row (actors take its id only)."""
     return f"d.actor = :{actor_param} AND d.args = jsonb_build_array({id_sql})"

@@ -2,6 +2,7 @@
 
 import uuid
 
+import pytest
 import requests
 
 from tests.conftest import STOREFRONT, auth
@@ -12,6 +13,7 @@ from tests.support.waiting import wait_for
 H = auth(STOREFRONT)
 
 
+@pytest.mark.broker
 def test_a_signed_payment_posted_three_times_is_one_order_one_deduction_one_email(
     settings, start_process, resend_server
 ):

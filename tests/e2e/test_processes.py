@@ -5,6 +5,7 @@ import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import requests
 from sqlalchemy import create_engine, text
 
@@ -60,6 +61,7 @@ def test_release_line_migrates_a_fresh_database(servers, settings):
         drop_database(servers.postgres_admin_url, name)
 
 
+@pytest.mark.broker
 def test_worker_line_runs_jobs_triggered_through_the_web_line(settings, engine, start_process):
     checkout = _expired_hold(engine)
     env = process_env(settings, PORT=str(free_port()), WEB_CONCURRENCY="1", LOG_FORMAT="json")
@@ -95,6 +97,7 @@ def test_worker_line_runs_jobs_triggered_through_the_web_line(settings, engine, 
     assert CRON not in web.log_path.read_text()  # secrets never reach the logs
 
 
+@pytest.mark.broker
 def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(fresh_settings, start_process):
     engine = make_engine(fresh_settings)
     checkout = _expired_hold(engine)
@@ -128,6 +131,7 @@ def test_scheduler_line_fires_the_current_slot_once_and_a_worker_runs_it(fresh_s
         engine.dispose()
 
 
+@pytest.mark.broker
 def test_worker_stops_cleanly_on_sigterm(settings, start_process):
     import os
     import signal

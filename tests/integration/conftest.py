@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import dramatiq
 import pytest
-from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import text
 
 from core.settings import Settings
@@ -22,7 +21,7 @@ H = factories.H
 
 
 @pytest.fixture(scope="session")
-def broker(settings: Settings) -> RedisBroker:
+def broker(settings: Settings) -> dramatiq.Broker:
     """Actor modules are imported once per process, after this broker became the global one."""
     from jobs import ACTOR_MODULES
     from worker.broker import setup_broker
@@ -37,8 +36,9 @@ def broker(settings: Settings) -> RedisBroker:
 
 
 @pytest.fixture(scope="session")
-def worker(broker: RedisBroker) -> Iterator[dramatiq.Worker]:
-    """A real Dramatiq worker consuming the session's queues from Redis, started once per process."""
+def worker(broker: dramatiq.Broker) -> Iterator[dramatiq.Worker]:
+    """A real Dramatiq worker consuming the session's queues (Redis, or RabbitMQ on its pass),
+    started once per process."""
     worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=100)
     worker.start()
     yield worker
@@ -56,6 +56,14 @@ def cli(settings, monkeypatch, capsys):
         "REDIS_NAMESPACE": settings.redis_namespace,
         "LOG_LEVEL": "WARNING",
     }
+    if settings.broker_url:  # the RabbitMQ pass
+        env |= {
+            "BROKER_URL": settings.broker_url,
+            "BROKER_QUEUE_PREFIX": settings.broker_queue_prefix,
+            "BROKER_QUEUE_TYPE": settings.broker_queue_type,
+            # The same queue arguments as the session's broker, or RabbitMQ refuses the declare.
+            "BROKER_QUEUE_EXPIRES_SECONDS": str(settings.broker_queue_expires_seconds),
+        }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir("/")  # no .env

@@ -2,12 +2,15 @@
 
 import uuid
 
+import pytest
 from sqlalchemy import text
 
 from db.engine import transaction
 from db.queries.outbox import add_email
 from tests.support.waiting import wait_for
 from worker.messages import send_email_message
+
+pytestmark = pytest.mark.broker  # make test runs these on RabbitMQ too
 
 
 def _queue(engine, key):

@@ -3,6 +3,7 @@ checkout owes; a successful payment is never dropped; refunds add up, whenever t
 
 import uuid
 
+import pytest
 from sqlalchemy import text
 
 from db.engine import transaction
@@ -11,6 +12,8 @@ from tests.conftest import STOREFRONT, auth
 from tests.support.waiting import wait_for
 
 H = auth(STOREFRONT)
+
+pytestmark = pytest.mark.broker  # make test runs these on RabbitMQ too
 
 
 def issues(engine, state=None):

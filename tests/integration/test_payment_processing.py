@@ -9,6 +9,8 @@ from tests.support.waiting import wait_for
 
 H = auth(STOREFRONT)
 
+pytestmark = pytest.mark.broker  # make test runs these on RabbitMQ too
+
 
 @pytest.mark.parametrize("provider", ["stripe", "paystack", "razorpay", "standard"])
 def test_payment_becomes_one_order_one_deduction_one_email(shop, provider):

@@ -1,6 +1,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from db.engine import transaction
@@ -47,6 +48,7 @@ def _states(engine, sku):
         return dict(rows.all())
 
 
+@pytest.mark.broker
 def test_worker_expires_past_holds_and_leaves_live_and_committed_ones(engine, broker, worker, settings):
     p = uuid.uuid4().hex[:6]
     sku = _setup(
@@ -84,6 +86,7 @@ def test_cleanup_works_in_bounded_batches_and_is_idempotent(engine, broker, work
     assert set(_states(engine, sku).values()) == {"expired"}
 
 
+@pytest.mark.broker
 def test_job_trigger_route_enqueues_for_the_worker(client, engine, worker, settings):
     from tests.conftest import CRON, auth
 

@@ -56,5 +56,9 @@ def reserve_new_checkout(
     except DBAPIError as error:
         if isinstance(error.orig, pg_errors.Error) and error.orig.sqlstate == DOES_NOT_FIT:
             return None
+        # This pool has no pre-ping: after a restart or failover its first use fails. The
+        # general path (pre-pinged) then answers; had the call committed, as a repeat.
+        if error.connection_invalidated:
+            return None
         raise
     return None if row is None else Owed(int(row.amount), str(row.currency))

@@ -5,7 +5,7 @@ Revises: 0009
 Create Date: 2026-12-06 22:30:00
 
 The common case at checkout, a checkout id never seen before whose items are priced in one
-currency and all fit, as one server-side call (db/queries/fast_reservation.py says why and
+currency and all fit, as one server-side call (db/queries/new_checkout.py says why and
 when the service uses it). Any other case changes nothing and answers no row, and the service
 takes its general path; a SKU that does not fit raises BR001, which undoes the whole call.
 """
@@ -19,9 +19,11 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Lock order as everywhere (db/queries/reserved.py): the checkout, then its holds, then product
-# rows in SKU order. The product rows are locked last, by the counter UPDATE (or, with several
-# SKUs, by one SELECT in SKU order just before it), so they are held only until this call commits.
+# Lock order as everywhere (db/queries/reserved.py): the checkout, then product rows in SKU order
+# (the database's collation, as lock_products takes them). The new holds wait for no one (nobody
+# else sees them). With one SKU the counter UPDATE is its only lock; with several, one SELECT in
+# SKU order locks them all before the holds are inserted. Either way the rows are held only until
+# this call commits.
 FUNCTION = """
 CREATE OR REPLACE FUNCTION reserve_new_checkout(
     p_checkout varchar, p_email varchar, p_cart varchar, p_skus varchar[], p_quantities integer[],
@@ -54,11 +56,14 @@ BEGIN
         UPDATE cart SET state = 'converted', updated_at = p_now
             WHERE cart_id = p_cart AND state = 'active';
     END IF;
-    INSERT INTO reservation (checkout_id, sku, quantity, expires_at)
-        SELECT p_checkout, w.sku, w.q, p_expires FROM unnest(p_skus, p_quantities) AS w(sku, q);
     IF v_lines > 1 THEN
+        -- Before the holds: each hold's foreign-key check takes KEY SHARE on its product, in
+        -- whatever order the INSERT visits them, and that conflicts with the low-stock alert's
+        -- FOR UPDATE taken in the database's collation order. Locked here first, in that order.
         PERFORM 1 FROM product WHERE sku = ANY (p_skus) ORDER BY sku FOR NO KEY UPDATE;
     END IF;
+    INSERT INTO reservation (checkout_id, sku, quantity, expires_at)
+        SELECT p_checkout, w.sku, w.q, p_expires FROM unnest(p_skus, p_quantities) AS w(sku, q);
     UPDATE product p SET reserved = p.reserved + w.q
         FROM unnest(p_skus, p_quantities) AS w(sku, q)
         WHERE p.sku = w.sku AND p.stock - p.reserved >= w.q;

@@ -37,7 +37,13 @@ class LogContext(dramatiq.Middleware):
         exception: BaseException | None = None,
     ) -> None:
         if exception is None:
-            log.info("job.done")
+            # A first-attempt success is the common case (thousands a second under load; its line
+            # was most of our per-job cost, docs/performance.md): DEBUG. A success someone may be
+            # waiting for, a replay or one after retries, stays at INFO for the runbook's check.
+            if message.options.get("retries", 0) or message.options.get("replay_of") is not None:
+                log.info("job.done")
+            else:
+                log.debug("job.done")
         else:
             log.warning("job.failed", error_type=type(exception).__name__, error=str(exception))
         structlog.contextvars.clear_contextvars()

@@ -57,6 +57,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "broker: rabbitmq" + (f" -- NOT ANSWERING, RabbitMQ pass skipped: {reason}" if reason else "")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI the RabbitMQ pass fails at once, saying why, when RabbitMQ does not answer (on
+    the controller: a UsageError in an xdist worker would hide the reason)."""
+    if hasattr(session.config, "workerinput") or not on_rabbitmq():
+        return
+    if os.environ.get("CI", "").lower() in ("true", "1") and (reason := rabbitmq_unreachable()):
+        pytest.exit(f"TEST_BROKER=rabbitmq under CI: {reason}", returncode=4)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The RabbitMQ pass needs RabbitMQ: without it, skip with a notice; under CI, fail."""
     if not on_rabbitmq() or not items or (reason := rabbitmq_unreachable()) is None:

@@ -5,7 +5,7 @@ dead-letter queue `<q>.XQ` (the first two dead-letter into the third). This subc
 the AMQP side of that: every name gets BROKER_QUEUE_PREFIX in front (RabbitMQ has no namespace
 inside a vhost; tests and deployments sharing one vhost keep apart this way), and with
 BROKER_QUEUE_TYPE=quorum each queue is declared with `x-queue-type: quorum` when the server is
-3.8 or newer. Messages keep their plain queue names, so actors, retries and the ledger see no
+3.10 or newer. Messages keep their plain queue names, so actors, retries and the ledger see no
 difference.
 """
 
@@ -21,7 +21,9 @@ from dramatiq.common import xq_name
 from core.logging import get_logger
 
 log = get_logger("backroom.worker.rabbitmq")
-QUORUM_SINCE = (3, 8)  # the first RabbitMQ release with quorum queues
+# Quorum queues came in 3.8, but the dead-letter queue is declared with x-message-ttl, which they
+# accept only from 3.10 (rabbitmq-server #3555): before that every declaration would fail.
+QUORUM_SINCE = (3, 10)
 
 
 def server_version(connection: pika.BlockingConnection) -> tuple[int, ...]:

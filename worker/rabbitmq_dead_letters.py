@@ -3,8 +3,9 @@
 A message out of retries is recorded by the FailureLedger middleware first, then nacked, and
 RabbitMQ dead-letters it into `<queue>.XQ`. A queue cannot drop one message by id (Redis's set
 can, worker/failure_ledger.py after_nack), so the reconciler drains each XQ instead: a message the
-ledger already holds is acknowledged away; one it does not hold (Postgres was down when the job
-died) is recorded first, then acknowledged. A failure to write leaves the message in the queue.
+ledger already holds (or held, until an operator purged it) is acknowledged away; one it never
+held (Postgres was down when the job died) is recorded first, then acknowledged. A failure to
+write leaves the message in the queue.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ def sweep_rabbitmq_dead_letters(broker: Any, database: Database, queues: list[st
             try:
                 message = dramatiq.Message.decode(body)
             except DecodeError:
-                channel.basic_nack(method.delivery_tag, requeue=True)
-                log.error("ledger.undecodable_dead_letter", queue=queue)
-                break
+                # Not a Dramatiq message (nothing to record, no id to replay by): put back, it
+                # would come first again and block every dead letter behind it. Logged, dropped.
+                channel.basic_ack(method.delivery_tag)
+                log.error("ledger.undecodable_dead_letter_dropped", queue=queue, size=len(body))
+                continue
             try:
                 with database.transaction() as session:
-                    if not dead_letters.holds(session, message.message_id):
+                    if not dead_letters.settled(session, message.message_id):
                         failure = describe_traceback(str(message.options.get("traceback") or ""))
                         dead_letters.record(session, ledger_entry(message, failure, utcnow()))
                         recorded += 1

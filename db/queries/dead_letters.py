@@ -76,6 +76,19 @@ def record(session: Session, entry: dict[str, Any]) -> int:
     return int(row_id)
 
 
+def settled(session: Session, message_id: str) -> bool:
+    """Whether the ledger has an entry for this message, or had one an operator purged: a copy
+    of it found later (RabbitMQ's dead-letter queue) is not recorded again."""
+    found = session.execute(
+        text(
+            "SELECT 1 FROM dead_letter WHERE message_id = :m UNION ALL "
+            "SELECT 1 FROM dead_letter_action WHERE message_id = :m AND action = 'purge' LIMIT 1"
+        ),
+        {"m": message_id},
+    ).first()
+    return found is not None
+
+
 def holds(session: Session, message_id: str) -> bool:
     """Whether the ledger has an entry for this message."""
     found = session.execute(

@@ -13,7 +13,13 @@ from sqlalchemy import Engine
 from api.admin_page.views import admin_routes
 from api.auth import BearerAuth, check_declared
 from api.deps import Deps
-from api.errors import handle_backroom_error, handle_unexpected, serialize_problem
+from api.errors import (
+    DATABASE_UNAVAILABLE,
+    handle_backroom_error,
+    handle_database_unavailable,
+    handle_unexpected,
+    serialize_problem,
+)
 from api.ratelimit import RateLimit
 from api.request_context import RequestContext
 from api.resources.alerts import LowStockResource
@@ -215,6 +221,7 @@ def create_app(
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(BackroomError, handle_backroom_error)
+    app.add_error_handler(DATABASE_UNAVAILABLE, handle_database_unavailable)
     for path, factory in [*ROUTES, *admin_routes()] if routes is None else routes:
         resource = factory(deps)
         check_declared(path, resource)

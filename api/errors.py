@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import falcon
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.errors import BackroomError
 from core.logging import get_logger
@@ -96,6 +98,27 @@ def handle_backroom_error(
         headers=error.headers or None,
         **error.members,
     ) from error
+
+
+# PostgreSQL down, restarting or failing over, a statement cancelled or a deadlock, or no pooled
+# connection free in time: nothing the caller sent is wrong, so 503 and when to retry.
+DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
+RETRY_AFTER_SECONDS = "5"
+
+
+def handle_database_unavailable(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
+    """503 + Retry-After. Logged by the driver error's name only: the wrapped error's text
+    carries the statement and its parameters."""
+    log.warning("request.database_unavailable", error_type=type(getattr(error, "orig", error)).__name__)
+    raise Problem(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "The database did not answer. Retry shortly.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    ) from None
 
 
 def handle_unexpected(

@@ -4,6 +4,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
+import pytest
 import requests
 
 from tests.conftest import STOREFRONT, auth
@@ -11,6 +12,7 @@ from tests.conftest import STOREFRONT, auth
 H = auth(STOREFRONT)
 
 
+@pytest.mark.broker  # the web process builds its broker from BROKER_URL: on both brokers
 def test_sixty_clients_ten_units_exactly_ten_win(web):
     sku = f"hot-{uuid.uuid4().hex[:8]}"
     assert (

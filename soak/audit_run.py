@@ -1,0 +1,71 @@
+"""The audit's checks on the run itself: schedule slots, dead letters, the web tier's answers
+and what `/ready` said, each judged against the faults the run injected."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from datetime import timedelta
+
+from soak.audit import Check, _found, in_window, rows
+from soak.faults import Fault
+from soak.ledger import Ledger
+
+INTERVALS = {"reconcile": timedelta(seconds=10), "premium-renewals": timedelta(seconds=10)}
+SERVER_FAULTS = ("redis", "postgres")
+
+
+def schedules(database_url: str) -> Check:
+    runs = rows(database_url, "SELECT job_name, scheduled_for, state FROM schedule_run ORDER BY 1, 2")
+    slots: dict[str, list] = defaultdict(list)
+    for job, slot, _state in runs:
+        slots[job].append(slot)
+    bad = []
+    for job, times in slots.items():
+        bad += [f"{job} {a:%H:%M:%S} twice" for a, b in itertools.pairwise(times) if a == b]
+        if job in INTERVALS:
+            gaps = [(a, b) for a, b in itertools.pairwise(times) if b - a > INTERVALS[job]]
+            bad += [f"{job}: no slot between {a:%H:%M:%S} and {b:%H:%M:%S}" for a, b in gaps]
+    states: dict[str, int] = defaultdict(int)
+    for *_, state in runs:
+        states[state] += 1
+    found = f"{len(runs)} slots: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    return Check("schedules: every slot fired once, none lost", not bad, _found(found, bad))
+
+
+def dead_letters(database_url: str, faults: list[Fault]) -> Check:
+    found = rows(
+        database_url, "SELECT id, actor, exception_type, extract(epoch FROM first_failed_at) FROM dead_letter"
+    )
+    bad = [
+        f"#{id_} {actor} {error}"
+        for id_, actor, error, first in found
+        if not in_window(float(first), faults, ("redis", "postgres", "worker", "scheduler"), slack=90)
+    ]
+    return Check(
+        "dead letters: each caused by an injected fault", not bad, _found(f"{len(found)} dead letters", bad)
+    )
+
+
+def web_tier(ledger: Ledger, faults: list[Fault]) -> Check:
+    bad, unavailable = [], 0
+    for answer in ledger.answers:
+        if answer.status == 503 and answer.retry_after and in_window(answer.at, faults, ("postgres",), 10):
+            unavailable += 1
+        elif answer.status >= 500:
+            bad.append(f"{answer.kind} {answer.status}{'' if answer.retry_after else ' (no Retry-After)'}")
+    no_answer = sum(1 for a in ledger.answers if a.status == 0)
+    found = f"{len(ledger.answers)} requests, {unavailable} 503 during the outage, {no_answer} unanswered"
+    return Check(
+        "web tier: no 5xx but 503 + Retry-After while PostgreSQL is down", not bad, _found(found, bad)
+    )
+
+
+def readiness(ledger: Ledger, faults: list[Fault]) -> Check:
+    bad = []
+    for at, status, up in ledger.ready_samples:
+        if in_window(at, faults, SERVER_FAULTS, slack=3) and (up or status == 503):
+            continue  # just back: pools reconnect; or down and saying so
+        if (status == 200) != up:
+            bad.append(f"/ready {status} while servers {'up' if up else 'down'}")
+    return Check("/ready told the truth", not bad, _found(f"{len(ledger.ready_samples)} samples", bad))

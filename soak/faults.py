@@ -47,7 +47,9 @@ def timeline(seconds: float, kinds: set[str]) -> list[tuple[float, str]]:
 class Faults:
     def __init__(self, stack: Stack, postgres: Postgres, redis: Redis, database_url: str, seed: int) -> None:
         self.stack, self.postgres, self.redis, self.database_url = stack, postgres, redis, database_url
-        self.rng = random.Random(seed)
+        # The families whose messages matter most go first, the rest in a seeded order.
+        rest = [w for w in WORKERS if w not in ("worker-webhooks", "worker-email")]
+        self.victims = ["worker-webhooks", "worker-email", *random.Random(seed).sample(rest, len(rest))]
         self.done: list[Fault] = []
         self.stop = threading.Event()
         self._recoveries: list[threading.Thread] = []
@@ -65,7 +67,8 @@ class Faults:
                 time.sleep(3.0 if kind == "redis" else 5.0)
                 server.start()
             else:
-                label = self.rng.choice(WORKERS) if kind == "worker" else "scheduler-1"
+                label = self.victims.pop(0) if kind == "worker" else "scheduler-1"
+                self.victims.append(label)
                 fault.target = label
                 self.stack.kill(label)
                 time.sleep(2.0 if kind == "worker" else 5.0)  # the platform notices, then restarts it

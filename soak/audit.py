@@ -13,7 +13,6 @@ import psycopg
 
 from soak.faults import Fault
 from soak.ledger import Ledger
-from soak.load import COLD, HOT, stock_of
 from soak.stack import Stack
 from tests.support.resend_server import ResendServer
 
@@ -57,27 +56,6 @@ def webhooks(database_url: str, ledger: Ledger) -> Check:
             bad.append(f"{flow.checkout_id} ({flow.variant}): an order without a success")
     return Check(
         "webhooks: each acknowledged one is one order / payment", not bad, _found(f"{acked} acked", bad)
-    )
-
-
-def stock(database_url: str, ledger: Ledger) -> Check:
-    now = dict(rows(database_url, "SELECT sku, stock FROM product"))
-    sold = dict(
-        rows(
-            database_url,
-            "SELECT l.sku, sum(l.quantity) FROM order_line l JOIN customer_order o USING (order_id)"
-            " WHERE o.stock_deducted GROUP BY l.sku",
-        )
-    )
-    bad = [
-        f"{sku}: stock {now.get(sku)} + sold {sold.get(sku, 0)} != {stock_of(sku)}"
-        for sku in HOT + COLD
-        if now.get(sku, 0) + sold.get(sku, 0) != stock_of(sku)
-    ]
-    bad += [f"reserved > stock at {sample}" for sample in ledger.oversold]
-    total = sum(int(v) for v in sold.values())
-    return Check(
-        "stock: stock + sold - restocked = start; reserved <= stock", not bad, _found(f"{total} sold", bad)
     )
 
 

@@ -68,4 +68,6 @@ def readiness(ledger: Ledger, faults: list[Fault]) -> Check:
             continue  # just back: pools reconnect; or down and saying so
         if (status == 200) != up:
             bad.append(f"/ready {status} while servers {'up' if up else 'down'}")
-    return Check("/ready told the truth", not bad, _found(f"{len(ledger.ready_samples)} samples", bad))
+    down = sum(1 for _, status, up in ledger.ready_samples if not up)
+    found = f"{len(ledger.ready_samples)} samples, {down} while a server was down"
+    return Check("/ready told the truth", not bad, _found(found, bad))

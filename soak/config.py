@@ -19,6 +19,7 @@ ADMIN = "soak-admin-token-0123456789abcdefghijk"
 CRON = "soak-cron-secret-0123"
 RESEND_KEY = "re_soak_0123456789"
 HIGH = "1000000/minute"
+AUTH = {"Authorization": f"Bearer {STOREFRONT}"}  # the storefront's token, as the driver sends it
 
 
 def environment(database_url: str, redis_url: str, resend_url: str, port: int, logs: Path) -> dict[str, str]:

@@ -48,6 +48,7 @@ class Ledger:
         self.carts: set[str] = set()
         self.ready_samples: list[tuple[float, int, bool]] = []  # (at, status, servers up)
         self.oversold: list[str] = []
+        self.cancel_attempted: set[str] = set()  # order ids the driver saw paid and cancelled
 
     def answer(self, kind: str, status: int, retry_after: bool = False) -> None:
         with self._lock:

@@ -13,7 +13,8 @@ from typing import Any
 
 import requests
 
-from soak.config import STOREFRONT
+from soak.cancels import cancel_one
+from soak.config import AUTH
 from soak.ledger import Flow, Ledger, Webhook
 from tests.support.payloads import body, signed
 
@@ -21,8 +22,7 @@ HOT = [f"soak-hot-{n}" for n in range(3)]
 COLD = [f"soak-cold-{n:02d}" for n in range(40)]
 PROVIDERS = ("stripe", "paystack", "razorpay", "standard")
 VARIANTS = {"normal": 5, "duplicate": 2, "failed-then-succeeded": 2, "out-of-order": 2, "unknown-checkout": 1}
-ACTIONS = {"checkout": 6, "cart": 3, "subscription": 1}
-AUTH = {"Authorization": f"Bearer {STOREFRONT}"}
+ACTIONS = {"checkout": 6, "cart": 3, "subscription": 1, "cancel": 1}
 
 
 def stock_of(sku: str) -> int:
@@ -60,7 +60,12 @@ class Driver:
 
     def run(self, seed: int) -> None:
         rng, s = random.Random(seed), requests.Session()
-        actions = {"checkout": self.checkout, "cart": self.cart, "subscription": self.subscription}
+        actions = {
+            "checkout": self.checkout,
+            "cart": self.cart,
+            "subscription": self.subscription,
+            "cancel": lambda s, rng: cancel_one(self, s, rng),
+        }
         while not self.stop.is_set():
             started = time.monotonic()
             name = rng.choices(list(ACTIONS), list(ACTIONS.values()))[0]

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import requests
 
-from soak import audit, audit_run
+from soak import audit, audit_run, audit_stock
 from soak.config import environment
 from soak.faults import Fault, Faults, timeline
 from soak.ledger import Ledger
@@ -98,7 +98,7 @@ def soak(seconds: float, kinds: set[str], threads: int = 3, rate: float = 2.0, s
             faults.wait_recoveries(timeout=30)
             checks = [
                 audit.webhooks(database_url, ledger),
-                audit.stock(database_url, ledger),
+                audit_stock.stock(database_url, ledger),
                 audit.emails(database_url, resend),
                 audit.subscriptions(database_url, ledger, until - 30),
                 audit_run.schedules(database_url),

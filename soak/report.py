@@ -3,7 +3,10 @@ times, and the request counts; plain text for a terminal or docs/reliability.md.
 
 from __future__ import annotations
 
+import os
+import platform
 from collections import Counter
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,7 +14,9 @@ if TYPE_CHECKING:
 
 
 def report(outcome: Outcome) -> str:
-    lines = [f"soak: {outcome.seconds:.0f} s of load, logs in {outcome.logs}", ""]
+    machine = f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"soak: {outcome.seconds:.0f} s of load on {machine}, {date}; logs in {outcome.logs}", ""]
     lines += ["| check | held | found |", "| --- | --- | --- |"]
     for check in sorted(outcome.checks, key=lambda c: c.ok):
         lines.append(f"| {check.name} | {'yes' if check.ok else '**FAILED**'} | {check.found} |")

@@ -32,7 +32,9 @@ def rows(database_url: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 def webhooks(database_url: str, ledger: Ledger) -> Check:
-    orders = {r[0]: r[1] for r in rows(database_url, "SELECT checkout_id, payment_id FROM customer_order")}
+    found = rows(database_url, "SELECT checkout_id, payment_id, state FROM customer_order")
+    orders = {checkout: payment for checkout, payment, _ in found}
+    states = Counter(state for *_, state in found)
     unmatched = Counter(r[0] for r in rows(database_url, "SELECT payment_id FROM unmatched_payment"))
     stored = rows(database_url, "SELECT state, payload::text FROM webhook_event")
     pending = Counter(
@@ -47,6 +49,8 @@ def webhooks(database_url: str, ledger: Ledger) -> Check:
         payment = hooks[0].payment_id
         if pending[flow.checkout_id]:
             bad.append(f"{flow.checkout_id} ({flow.variant}): acknowledged event still unprocessed")
+        elif flow.variant != "unknown-checkout" and unmatched[payment]:
+            bad.append(f"{flow.checkout_id} ({flow.variant}): its payment is also unmatched (taken twice?)")
         elif flow.variant == "unknown-checkout":
             if unmatched[payment] != 1 or flow.checkout_id in orders:
                 bad.append(f"{flow.checkout_id}: {unmatched[payment]} unmatched payments, not 1")
@@ -54,9 +58,9 @@ def webhooks(database_url: str, ledger: Ledger) -> Check:
             bad.append(f"{flow.checkout_id} ({flow.variant}): order {orders.get(flow.checkout_id)!r}, not 1")
         elif not any(w.kind == "succeeded" for w in flow.webhooks) and flow.checkout_id in orders:
             bad.append(f"{flow.checkout_id} ({flow.variant}): an order without a success")
-    return Check(
-        "webhooks: each acknowledged one is one order / payment", not bad, _found(f"{acked} acked", bad)
-    )
+    summary = f"{acked} acked; orders: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    summary += f"; {sum(unmatched.values())} unmatched payments"
+    return Check("webhooks: each acknowledged one is one order / payment", not bad, _found(summary, bad))
 
 
 def emails(database_url: str, resend: ResendServer) -> Check:

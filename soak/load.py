@@ -37,12 +37,7 @@ class Driver:
     def seed_products(self) -> None:
         with requests.Session() as s:
             for sku in HOT + COLD:
-                product: dict[str, Any] = {
-                    "name": sku,
-                    "stock": stock_of(sku),
-                    "price": 1000,
-                    "currency": "usd",
-                }
+                product: dict[str, Any] = {"name": sku, "stock": stock_of(sku), "price": 1000}
                 s.put(
                     f"{self.base}/v1/products/{sku}", json=product, headers=AUTH, timeout=10
                 ).raise_for_status()

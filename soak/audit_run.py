@@ -70,12 +70,18 @@ def web_tier(ledger: Ledger, faults: list[Fault]) -> Check:
 
 
 def readiness(ledger: Ledger, faults: list[Fault]) -> Check:
+    """Outside the server faults `/ready` must say 200; from a second after a server went down
+    until its restart began, 503. Around the edges (shutting down, starting, pools reconnecting
+    within 3 s) either answer is true at some instant, so those samples are not judged."""
     bad = []
-    for at, status, up in ledger.ready_samples:
-        if in_window(at, faults, SERVER_FAULTS, slack=3) and (up or status == 503):
-            continue  # just back: pools reconnect; or down and saying so
-        if (status == 200) != up:
-            bad.append(f"/ready {status} while servers {'up' if up else 'down'}")
-    down = sum(1 for _, status, up in ledger.ready_samples if not up)
+    for at, status, _up in ledger.ready_samples:
+        fault = next(
+            (f for f in faults if f.kind in SERVER_FAULTS and f.down_ts - 1 <= at <= f.up_ts + 3), None
+        )
+        if fault is None and status != 200:
+            bad.append(f"/ready {status} while the servers were up")
+        elif fault and fault.down_ts + 1 <= at <= fault.restart_ts and status != 503:
+            bad.append(f"/ready {status} while {fault.kind} was down")
+    down = sum(1 for _, _, up in ledger.ready_samples if not up)
     found = f"{len(ledger.ready_samples)} samples, {down} while a server was down"
     return Check("/ready told the truth", not bad, _found(found, bad))

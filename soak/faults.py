@@ -26,6 +26,7 @@ class Fault:
     down_seconds: float = 0.0
     recovery_seconds: float | None = None
     down_ts: float = 0.0  # epoch seconds: the window [down_ts, up_ts] excuses what it caused
+    restart_ts: float = 0.0  # when the restart began: from here the server may answer before `up`
     up_ts: float = 0.0
     up_at: datetime | None = None
 
@@ -65,6 +66,7 @@ class Faults:
                 server = self.redis if kind == "redis" else self.postgres
                 server.stop()
                 time.sleep(3.0 if kind == "redis" else 5.0)
+                fault.restart_ts = time.time()
                 server.start()
             else:
                 label = self.victims.pop(0) if kind == "worker" else "scheduler-1"

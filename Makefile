@@ -9,7 +9,7 @@ APT_GET := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 # $(call apt,PACKAGE): install it as root, after an `apt-get update` if need be, else through sudo.
 apt = $(APT_GET) $(1) || (apt-get update -qq && $(APT_GET) $(1)) || sudo $(APT_GET) $(1)
 
-.PHONY: install run test test-unit lint bench bench-tools clean
+.PHONY: install run test test-unit lint bench bench-tools soak clean
 
 install: $(STAMP)
 
@@ -37,11 +37,17 @@ test-unit: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy api cli worker jobs services schedules db core bench
+	$(VENV)/bin/mypy api cli worker jobs services schedules db core bench soak
 	$(VENV)/bin/lint-imports
 
 bench: install bench-tools
 	$(PY) -m bench
+
+# Faults under load (docs/reliability.md): its own PostgreSQL (the machine's binaries) and Redis on
+# free ports, the Procfile's processes, SOAK_SECONDS of traffic with restarts and kills, an audit.
+SOAK_SECONDS ?= 600
+soak: install
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m soak
 
 # The bench's load generators (tests/e2e/test_bench_smoke.py runs them too): Debian's wrk, and
 # pgbench (it ships with the PostgreSQL server package). As root, or through sudo.

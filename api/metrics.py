@@ -40,7 +40,11 @@ class BackroomCollector:
                 for kind in ("ready", "delayed", "in_flight"):
                     if getattr(stats, kind) is not None:  # None: the broker cannot tell (RabbitMQ)
                         depth.add_metric([stats.queue, kind], getattr(stats, kind))
-                if stats.oldest_age_seconds is not None or not stats.ready:  # 0 when empty
+                # 0 when empty, where the broker can tell ages at all: on RabbitMQ (no in-flight
+                # count either) it is left out for every queue, so an age alert is never fed a 0
+                # that only means "empty" while the backlog's age goes unreported.
+                tells_age = stats.in_flight is not None
+                if stats.oldest_age_seconds is not None or (tells_age and not stats.ready):
                     age.add_metric([stats.queue], stats.oldest_age_seconds or 0.0)
         except Exception as error:
             log.warning("metrics.broker_unavailable", error=str(error))

@@ -16,7 +16,7 @@ from cli.schedules import add_parser as add_schedules_parser
 from cli.stock import add_parser as add_stock_parser
 from cli.subscriptions import add_parser as add_subscriptions_parser
 from cli.webhooks import add_parser as add_webhooks_parser
-from core.errors import BackroomError
+from core.errors import BackroomError, Unavailable
 from core.settings import load_settings
 from services.jobs import Jobs
 from worker.broker import build_broker
@@ -89,6 +89,27 @@ def main(argv: list[str] | None = None) -> int:
     except BackroomError as error:  # the one mapping from our error tree to the command line
         print(f"backroom: {error.detail}", file=sys.stderr)
         return error.exit_code
+    except Exception as error:
+        where = unreachable(error)
+        if where is None:
+            raise
+        # One line, not a driver's chained tracebacks; the error's name says which failure.
+        print(f"backroom: cannot reach {where} ({type(error).__name__})", file=sys.stderr)
+        return Unavailable.exit_code
+
+
+def unreachable(error: Exception) -> str | None:
+    """Which server a command could not reach, from its error; None for any other error."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(error, OperationalError):
+        return "PostgreSQL (DATABASE_URL)"
+    if isinstance(error, RedisConnectionError):
+        return "Redis (REDIS_URL)"
+    if type(error).__module__.startswith("pika."):
+        return "RabbitMQ (BROKER_URL)"
+    return None
 
 
 if __name__ == "__main__":

@@ -74,6 +74,10 @@ def configure_logging(settings: Settings) -> None:
     # Libraries that are chatty at INFO; their warnings still come through.
     for name in ("botocore", "urllib3", "apscheduler.executors.default", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # pika logs every connection step at INFO and a refused connection at ERROR with its whole
+    # traceback; the failure reaches us as an exception that Dramatiq, the reconciler or the CLI
+    # reports in one line, so only pika's CRITICAL lines are kept.
+    logging.getLogger("pika").setLevel(max(logging.CRITICAL, root.level))
     for name in _ADOPTED:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

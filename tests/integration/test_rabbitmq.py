@@ -177,3 +177,4 @@ def test_backroom_queues_and_the_admin_route_read_rabbitmq(cli, broker, client):
     metrics = client.simulate_get("/metrics").text
     assert 'backroom_queue_depth{kind="ready",queue="email"}' in metrics
     assert 'kind="in_flight"' not in metrics  # unknown is left out, not reported as 0
+    assert "backroom_queue_oldest_age_seconds{" not in metrics  # nor an empty queue's age as 0

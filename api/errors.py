@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import falcon
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.errors import BackroomError
@@ -102,7 +102,7 @@ def handle_backroom_error(
 
 # PostgreSQL down, restarting or failing over, a statement cancelled or a deadlock, or no pooled
 # connection free in time: nothing the caller sent is wrong, so 503 and when to retry.
-DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
+DATABASE_UNAVAILABLE = (OperationalError, DisconnectionError, PoolTimeout)
 RETRY_AFTER_SECONDS = "5"
 
 

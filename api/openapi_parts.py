@@ -35,7 +35,7 @@ def problems(*codes: int) -> dict[str, Any]:
         415: "body is not JSON",
         422: "validation error naming each bad field",
         429: "rate limited; see Retry-After",
-        503: "a dependency is unavailable",
+        503: "a dependency is unavailable (database-unavailable: PostgreSQL did not answer); see Retry-After",
     }
     return {
         str(code): {"description": text[code], "content": {"application/problem+json": {"schema": PROBLEM}}}
@@ -62,8 +62,8 @@ def operation(
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "responses": {**responses, **problems(429)}}
     operation["security"] = SECURITY[security] if security else []
-    if security:
-        operation["responses"].update(problems(401))
+    if security:  # every authenticated route reads or writes PostgreSQL (api/errors.py: 503)
+        operation["responses"].update(problems(401, 503))
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
         operation["responses"].update(problems(400, 413, 415, 422))

@@ -9,7 +9,6 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
-    CurrentMessage,
     Pipelines,
     ShutdownNotifications,
     TimeLimit,
@@ -49,8 +48,7 @@ def build_broker(
         ShutdownNotifications(),
         Callbacks(),
         Pipelines(),
-        CurrentMessage(),
-        LogContext(),
+        LogContext(report_errors=settings.sentry_dsn is not None),
         database,
         ScheduleOutcomes(database),  # after-hook runs after the ledger's: it can name the dead letter
         FailureLedger(database),

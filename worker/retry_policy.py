@@ -47,7 +47,8 @@ class RetryPolicy(Retries):
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         # Message options take precedence over actor options in Retries.
-        message.options.update(self.forced)
+        if self.forced:
+            message.options.update(self.forced)
 
     def after_process_message(
         self,

@@ -50,9 +50,18 @@ def _events(sentry: SentryServer, count: int = 1) -> list[dict]:
     return wait_for(lambda: sentry.events if len(sentry.events) >= count else [], timeout=30, what="events")
 
 
-def test_an_api_error_arrives_tagged_without_header_secret_or_body(settings, sentry, tmp_path):
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A port that refuses connections for the whole test: bound, never listening, so no other
+    test's server can take it between choosing it and using it (a hang instead of a refusal)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
+def test_an_api_error_arrives_tagged_without_header_secret_or_body(settings, sentry, tmp_path, refused_port):
     db_password = f"dbpass{uuid.uuid4().hex}"
-    dead_db = f"postgresql://backroom:{db_password}@127.0.0.1:{_free_port()}/backroom"
+    dead_db = f"postgresql://backroom:{db_password}@127.0.0.1:{refused_port}/backroom"
     web, secret = _reporting(settings, sentry, database_url=dead_db)
     port = _free_port()
     log_path = tmp_path / "web.log"

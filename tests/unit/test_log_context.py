@@ -12,8 +12,8 @@ from tests.unit.test_settings import settings
 from worker.log_context import LogContext
 
 
-def _done_lines(capsys, options):
-    configure_logging(settings(log_format="json", log_level="INFO"))
+def _done_lines(capsys, options, level="INFO"):
+    configure_logging(settings(log_format="json", log_level=level))
     message = MessageProxy(dramatiq.Message("email", "email.send", (1,), {}, options))
     middleware, broker = LogContext(), StubBroker()
     middleware.before_process_message(broker, message)
@@ -34,3 +34,8 @@ def test_a_success_after_retries_or_of_a_replay_is(capsys, options):
         and line["actor"] == "email.send"
         and line["attempt"] == options.get("retries", 0) + 1
     )
+
+
+def test_with_debug_on_a_first_attempt_success_is_a_debug_line(capsys):
+    [line] = _done_lines(capsys, {}, level="DEBUG")
+    assert line["level"] == "debug" and line["message_id"] and line["attempt"] == 1

@@ -62,10 +62,13 @@ def mask_emails(text: str) -> str:
 
 
 def mask_text(text: str) -> str:
+    if "@" not in text and "=" not in text:  # each pattern needs one: most values have neither
+        return text
     return mask_emails(mask_url_password(text))
 
 
 _HIDDEN, _EMAIL_FIELD, _PLAIN = range(3)
+_ATOMS = frozenset({int, float, bool, type(None)})
 
 
 @lru_cache(maxsize=4096)
@@ -89,6 +92,8 @@ def _mask_value(key: str, value: Any, depth: int) -> Any:
 def _mask(value: Any, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         return MASK
+    if value.__class__ in _ATOMS:  # most values: nothing to mask or walk (one lookup, not 3 isinstance)
+        return value
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, dict):

@@ -8,14 +8,18 @@ every line, tracebacks included; tracebacks are rendered without local variables
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
+from collections.abc import Callable
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
 import structlog
 
+from core.log_direct import LineHandler, OwnLogger, route
 from core.log_scrub import MASK, SecretScrubber, mask_url_password, redact, secret_values
 from core.settings import Settings
 
@@ -26,44 +30,39 @@ _ADOPTED = ("gunicorn.error", "gunicorn.access")
 
 def configure_logging(settings: Settings) -> None:
     """Route structlog and stdlib logging through one renderer on stderr."""
-    shared: list[Any] = [
+    # Our own lines carry no LogRecord, so `ExtraAdder` (a record's `extra`) is for foreign ones only.
+    own: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.stdlib.ExtraAdder(),
     ]
+    foreign = [*own, structlog.stdlib.ExtraAdder()]
     renderer: Any
     if settings.log_format == "json":
-        renderer = structlog.processors.JSONRenderer()
+        renderer = structlog.processors.JSONRenderer(serializer=_dumps)
         # The plain traceback text (no locals), made before `redact` so it is masked too.
-        shared.append(structlog.processors.format_exc_info)
+        own.append(structlog.processors.format_exc_info)
+        foreign.append(structlog.processors.format_exc_info)
     else:
         # Not Rich's default: it prints every frame's local variables (keys, bodies, DSNs).
         renderer = structlog.dev.ConsoleRenderer(
             colors=False, exception_formatter=structlog.dev.plain_traceback
         )
-    shared.append(redact)
+    own.append(redact)
+    foreign.append(redact)
     # Last of all, on the rendered line: covers exception messages and tracebacks.
     scrubber = SecretScrubber(secret_values(settings))
+    handler = LineHandler(sys.stderr, foreign, renderer, scrubber)
     structlog.configure(
-        # A line below the level is dropped before any work (the stdlib logger would drop it only
-        # after every processor had run); the level is read live from the stdlib logger.
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
+        # `OwnLogger` drops a line below the level before any work, the level read live from the
+        # stdlib logger; `route` renders, scrubs and writes the line through `handler` itself
+        # whenever the standard library would do nothing else with it (see core.log_direct).
+        processors=[*own, route],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        wrapper_class=OwnLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer, scrubber],
-    )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
     # No line shows the caller's file, thread or process from the record: the standard library's
     # documented switches skip finding them (a stack walk on every line).
     logging._srcfile = None
@@ -82,6 +81,17 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     _log_uncaught_exceptions()
+
+
+@lru_cache(maxsize=2)
+def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
+    return json.JSONEncoder(default=default).encode
+
+
+def _dumps(obj: Any, *, default: Callable[[Any], Any]) -> str:
+    """`json.dumps(obj, default=default)`, the same text, without the new encoder it makes on every
+    call that gives an option (JSONRenderer always gives `default`)."""
+    return _encoder(default)(obj)
 
 
 def _log_crash(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:

@@ -3,7 +3,6 @@ and actor."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import dramatiq
@@ -13,8 +12,7 @@ from dramatiq.broker import MessageProxy
 from core.error_reporting import tag_report
 from core.logging import get_logger
 
-LOGGER = "backroom.worker"
-log = get_logger(LOGGER)
+log = get_logger("backroom.worker")
 
 
 class LogContext(dramatiq.Middleware):
@@ -23,12 +21,12 @@ class LogContext(dramatiq.Middleware):
     It runs for every message, so its hooks are kept to what a first-attempt success needs (on
     RabbitMQ a no-op job costs about 150 us of worker CPU; these hooks once cost 10 of them):
     Sentry tags only when a Sentry client was started (`report_errors`, decided by the
-    composition root), and the DEBUG `job.done` line only built when DEBUG is on.
+    composition root), and the DEBUG `job.done` line dropped by its level check alone
+    (core/log_direct.py's logger checks the level before any processor).
     """
 
     def __init__(self, *, report_errors: bool = False) -> None:
         self.report_errors = report_errors
-        self._level = logging.getLogger(LOGGER)  # its level is read live: LOG_LEVEL, or a test's
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         structlog.contextvars.clear_contextvars()
@@ -56,8 +54,8 @@ class LogContext(dramatiq.Middleware):
             options = message.options
             if options.get("retries", 0) or options.get("replay_of") is not None:
                 log.info("job.done")
-            elif self._level.isEnabledFor(logging.DEBUG):
-                log.debug("job.done")
+            else:
+                log.debug("job.done")  # below the level, dropped before any processor runs
         else:
             log.warning("job.failed", error_type=type(exception).__name__, error=str(exception))
         structlog.contextvars.clear_contextvars()

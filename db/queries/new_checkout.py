@@ -13,6 +13,7 @@ exactly as before. A SKU that does not fit raises BR001 inside the call, undoing
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +48,7 @@ def reserve_new_checkout(
     """Create the checkout with its holds and reserve `items` (merged, in SKU order), committed;
     what it owes. None when nothing was written: the checkout exists, an item is unknown,
     unpriced or in another currency, or does not fit (the general path says which)."""
-    params = (checkout_id, email, cart_id, list(items), list(items.values()), expires_at, now)
+    params = (checkout_id, email, cart_id, _array(items), _array(items.values()), expires_at, now)
     try:
         row = _call(connection, params)
     except DBAPIError as error:
@@ -59,6 +60,14 @@ def reserve_new_checkout(
             return None
         raise
     return None if row is None else Owed(int(row[0]), str(row[1]))
+
+
+def _array(values: Iterable[object]) -> str:
+    """A PostgreSQL array literal, every element quoted. psycopg's list dumpers look the
+    elements over on every call, at 20-40 us of web CPU for these two lists: more than the
+    rest of the parameters together."""
+    quoted = (str(value).replace("\\", "\\\\").replace('"', '\\"') for value in values)
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
 
 
 def _call(connection: Connection, params: tuple[object, ...]) -> tuple[Any, ...] | None:

@@ -104,6 +104,18 @@ def test_a_new_checkout_is_created_held_and_counted_in_one_statement(engine, set
     assert _state(engine, "none", [a, b])[2] == {a: 3, b: 3}
 
 
+def test_skus_with_array_syntax_in_them_are_held_as_they_are(engine, settings, statements):
+    """The items go to PostgreSQL as array literals: quotes, backslashes, commas, braces, spaces
+    and the word NULL in a SKU arrive unchanged."""
+    tag = factories.new_checkout_id()[-6:]
+    odd = [f'q"{tag}', f"b\\{tag}", f"c,{tag}", f"{{{tag}}}", f" s {tag} ", "NULL"]
+    for sku in odd:  # a PUT: "NULL" is stored again if an earlier test run left it
+        factories.store_product(engine, settings, 5, sku=sku, price=10)
+    checkout = factories.new_checkout_id()
+    assert _call(statements, checkout, {sku: 1 for sku in odd}) == Owed(60, "USD")
+    assert sorted(_state(engine, checkout, odd)[1]) == sorted((sku, 1, "active") for sku in odd)
+
+
 def test_it_converts_the_cart_and_fixes_what_the_checkout_owes(engine, settings, statements, client):
     sku = factories.store_product(engine, settings, 5, price=300)
     cart = f"cart-{factories.new_checkout_id()}"

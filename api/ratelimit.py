@@ -39,7 +39,7 @@ class RateLimit:
         self.settings = settings
         self.client = client
         self.prefix = f"{settings.redis_namespace}:ratelimit"
-        self._count = client.register_script(COUNT)  # EVALSHA; loaded again after a restart
+        self._script = client.register_script(COUNT)  # its SHA, and loading it
 
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
@@ -57,7 +57,7 @@ class RateLimit:
         try:
             # One round trip, and the count and its expiry cannot come apart: a process dying
             # between an INCR and an EXPIRE of its own would leave the key in Redis forever.
-            count = int(self._count(keys=[key], args=[window + 1]))
+            count = int(self._evalsha(key, window + 1))
         except redis.RedisError as error:
             log.warning("ratelimit.unavailable", error=str(error))
             return
@@ -76,3 +76,12 @@ class RateLimit:
                 headers={**headers, "Retry-After": str(reset)},
             )
         resp.set_headers(headers)
+
+    def _evalsha(self, key: str, ttl: int) -> Any:
+        """COUNT by its SHA, loaded again when Redis lost it (a restart). What redis-py's Script
+        call does, without its layers of wrappers: this runs on every request."""
+        try:
+            return self.client.execute_command("EVALSHA", self._script.sha, 1, key, ttl)
+        except redis.exceptions.NoScriptError:
+            self._script.sha = self.client.script_load(COUNT)
+            return self.client.execute_command("EVALSHA", self._script.sha, 1, key, ttl)

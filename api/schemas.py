@@ -11,12 +11,12 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StrictBool,
     field_validator,
 )
 
+from api.email import Email
 from api.validation import ID_PATTERN
 
 MAX_QUANTITY = 10_000
@@ -89,7 +89,7 @@ class Item(Strict):
 
 
 class ReservationIn(Strict):
-    email: EmailStr = Field(max_length=320)
+    email: Email = Field(max_length=320)
     items: list[Item] = Field(min_length=1, max_length=100)
     cart_id: str | None = Field(None, min_length=1, max_length=64, pattern=ID_PATTERN.pattern)
 

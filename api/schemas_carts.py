@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field, StrictBool
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool
 
+from api.email import Email
 from api.schemas import Item, Strict
 
 
 class CartIn(Strict):
     """What the storefront's cart holds now; an empty `items` list is an emptied cart."""
 
-    email: EmailStr | None = Field(None, max_length=320, description="where reminders go, if any")
+    email: Email | None = Field(None, max_length=320, description="where reminders go, if any")
     items: list[Item] = Field(max_length=100)
     marketing_consent: StrictBool = Field(False, description="reminders are sent only with consent")
     updated_at: AwareDatetime | None = Field(

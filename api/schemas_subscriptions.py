@@ -7,8 +7,9 @@ import re
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from api.email import Email
 from api.schemas import CURRENCY_PATTERN, MAX_PRICE, JsonInt, NoNul, Strict
 
 State = Literal["active", "past_due", "lapsed", "cancelled"]
@@ -17,7 +18,7 @@ State = Literal["active", "past_due", "lapsed", "cancelled"]
 class SubscriptionIn(Strict):
     """What the storefront sold; every field, every time (a PUT replaces)."""
 
-    email: EmailStr = Field(max_length=320, description="where receipts and dunning emails go")
+    email: Email = Field(max_length=320, description="where receipts and dunning emails go")
     plan: str = Field(min_length=1, max_length=128)
     amount: JsonInt = Field(gt=0, le=MAX_PRICE, description="minor units (cents) of `currency`, a period")
     currency: str = Field(

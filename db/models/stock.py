@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -94,7 +95,15 @@ class Reservation(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     checkout_id: str = Field(foreign_key="checkout.checkout_id", max_length=ID_LENGTH, nullable=False)
-    sku: str = Field(foreign_key="product.sku", max_length=ID_LENGTH, nullable=False)
+    # Deferrable (initially immediate) only so reserve_new_checkout() can check it after its
+    # counter update (migration 0011).
+    sku: str = Field(
+        sa_column=Column(
+            String(ID_LENGTH),
+            ForeignKey("product.sku", deferrable=True, initially="IMMEDIATE"),
+            nullable=False,
+        )
+    )
     quantity: int = Field(nullable=False)
     state: str = Field(
         default="active", sa_column=Column(String(16), nullable=False, server_default="active")

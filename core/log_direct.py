@@ -22,7 +22,6 @@ from typing import Any, TextIO
 import structlog
 from structlog.stdlib import NAME_TO_LEVEL, ProcessorFormatter
 
-_CALL_HANDLERS = logging.Logger.callHandlers
 # What `route` returns for a written line; the wrapper then calls no stdlib method.
 _WRITTEN: tuple[tuple[()], dict[str, Any]] = ((), {})
 
@@ -60,7 +59,8 @@ class LineHandler(logging.StreamHandler[TextIO]):
 
 def _only_handler(logger: logging.Logger, level: int) -> LineHandler | None:
     """The handler the record would reach, when it is the only one and nothing else would see it."""
-    if type(logger).callHandlers is not _CALL_HANDLERS or logger.filters or logger.disabled:
+    # Patched by whom, not compared with a copy taken at import: Sentry may have patched it first.
+    if type(logger).callHandlers.__module__ != "logging" or logger.filters or logger.disabled:
         return None
     found: logging.Handler | None = None
     current: logging.Logger | None = logger

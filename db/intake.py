@@ -38,6 +38,9 @@ def make_single_statement_engine(settings: Settings, url: URL | str | None = Non
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=False,
+        # Nothing to roll back on return: in autocommit no transaction outlives its statement,
+        # and the pool's reset (a rollback call per checkin) was 2.5 % of a reservation's web time.
+        pool_reset_on_return=None,
         connect_args=connect_args(settings),
     )
 

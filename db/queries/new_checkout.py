@@ -77,8 +77,9 @@ def _call(connection: Connection, params: tuple[object, ...]) -> tuple[Any, ...]
         with driver.cursor() as cursor:
             cursor.execute(RESERVE, params)
             return cursor.fetchone()
-    except psycopg.Error as error:
-        # What Connection.execute does with a driver error, so the caller sees what it always
-        # saw: a DBAPIError (the API answers 503 for a lost database), and a dropped connection
-        # invalidated with the rest of its pool.
+    except BaseException as error:
+        # What Connection.execute does with any error, so the caller sees what it always saw: a
+        # DBAPIError for a driver error (the API answers 503 for a lost database), a dropped
+        # connection invalidated with the rest of its pool, and one interrupted mid-call (an exit
+        # signal) never returned to the pool with a statement in flight.
         connection._handle_dbapi_exception(error, RESERVE, params, None, None)

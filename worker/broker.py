@@ -17,9 +17,14 @@ from dramatiq.middleware import (
 from core.settings import Settings
 from worker.database import Database
 from worker.failure_ledger import FailureLedger
+from worker.hook_dispatch import HookDispatch
 from worker.log_context import LogContext
 from worker.retry_policy import RetryPolicy
 from worker.schedule_outcomes import ScheduleOutcomes
+
+
+class BackroomRedisBroker(HookDispatch, RedisBroker):
+    """Dramatiq's RedisBroker, calling only the middleware hooks that do something."""
 
 
 def build_broker(
@@ -69,7 +74,7 @@ def build_broker(
             expires_ms=settings.broker_queue_expires_seconds * 1000,
             middleware=middleware,
         )
-    return RedisBroker(
+    return BackroomRedisBroker(
         url=settings.broker_redis_url(), namespace=settings.redis_namespace, middleware=middleware
     )
 

@@ -19,6 +19,7 @@ from dramatiq.brokers.rabbitmq import DEAD_MESSAGE_TTL, RabbitmqBroker, _Rabbitm
 from dramatiq.common import xq_name
 
 from core.logging import get_logger
+from worker.hook_dispatch import HookDispatch
 
 log = get_logger("backroom.worker.rabbitmq")
 # Quorum queues came in 3.8, but the dead-letter queue is declared with x-message-ttl, which they
@@ -62,8 +63,9 @@ class _PrefixedConsumer(_RabbitmqConsumer):
         self.queue_name = queue_name  # plain: a vanished queue is declared again by this name
 
 
-class BackroomRabbitmqBroker(RabbitmqBroker):
-    """RabbitmqBroker with publisher confirms (an enqueue returns once RabbitMQ has the message)."""
+class BackroomRabbitmqBroker(HookDispatch, RabbitmqBroker):
+    """RabbitmqBroker with publisher confirms (an enqueue returns once RabbitMQ has the message),
+    calling only the middleware hooks that do something (worker/hook_dispatch.py)."""
 
     def __init__(
         self,

@@ -2,17 +2,22 @@
 
 Dramatiq's `Broker.emit_before` / `emit_after` call the hook of every middleware for every signal,
 and most are `Middleware`'s own no-ops: a message on our broker meets four signals (before and
-after `process_message`, before and after `ack`) on ten middleware, forty calls of which about ten
-do anything. The calls are cheap alone, but they run on the worker threads that share one GIL with
+after `process_message`, before and after `ack`) on eleven middleware, forty-four calls of which
+about ten do anything. The calls are cheap alone, but they run on the worker threads that share one GIL with
 pika's I/O thread, and on RabbitMQ the worker process is the bottleneck: with our middleware the
 process spent 70-80 us more per message than bare Dramatiq's (docs/performance.md), most of it in
 these loops.
 
 `HookDispatch` keeps Dramatiq's semantics (the order, reversed for after-hooks; a failing hook
 logged and skipped, a MiddlewareError from a before-hook raised) and skips the no-ops. Which
-middleware define a hook is cached per hook against a snapshot of `broker.middleware`, so adding,
-removing or replacing middleware at any time (Dramatiq's `add_middleware`, tests) is seen at the
-next emit; the hook itself is looked up at each call, as Dramatiq does.
+middleware define a hook is cached per hook against a snapshot of `broker.middleware`, checked at
+every emit, so middleware added, removed or replaced later (Dramatiq's `add_middleware`, tests)
+is seen at the next emit; the hook itself is looked up at each call, as Dramatiq does. Limits,
+none of which anything here does: a hook given to a middleware (its instance or its class) after
+that hook was first emitted is not seen until the list changes; the snapshot is compared with
+`==` (an identity check would cost a microsecond an emit), so a middleware class whose `__eq__`
+calls two instances equal could keep the old one; and an object with no such hook at all is
+skipped where Dramatiq would log its AttributeError.
 """
 
 from __future__ import annotations

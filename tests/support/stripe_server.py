@@ -69,7 +69,7 @@ class LocalStripe:
     def _answers(self) -> bool:
         try:
             return self._get("/v1/customers", limit=1).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # refused, or still starting: not yet
             return False
 
     # Switches.

@@ -4,12 +4,13 @@ Dramatiq's own Broker.emit_before / emit_after; it only skips Middleware's no-op
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import SkipMessage
+from dramatiq.middleware import SkipMessage, TimeLimit
 
 from worker.hook_dispatch import HookDispatch, defines
 
@@ -47,6 +48,11 @@ class Failing(dramatiq.Middleware):
 
 class Skipping(dramatiq.Middleware):
     def before_process_message(self, broker: Any, message: Any) -> None:
+        raise SkipMessage()
+
+    def after_process_message(
+        self, broker: Any, message: Any, *, result: Any = None, exception: Any = None
+    ) -> None:
         raise SkipMessage()
 
 
@@ -119,3 +125,25 @@ def test_a_middleware_error_from_a_before_hook_stops_the_round_as_in_dramatiq() 
         with pytest.raises(SkipMessage):
             broker.emit_before("process_message", "message")
         assert calls == ["a.before"]
+
+
+def test_an_after_hook_never_raises_not_even_a_middleware_error(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[str] = []
+    broker = Dispatching(middleware=[Recorder("a", calls), Skipping()])
+    with caplog.at_level(logging.CRITICAL):
+        broker.emit_after("process_message", "message", exception=ValueError("x"))
+    assert calls == ["a.after:None"]
+    assert any("after_process_message" in r.getMessage() for r in caplog.records)
+
+
+def test_a_hook_aliased_to_another_is_called_as_in_dramatiq() -> None:
+    """TimeLimit's `after_skip_message = after_process_message`: a skipped message's deadline is
+    cleared like a processed one's."""
+    limit = TimeLimit(time_limit=60_000)
+    broker = Dispatching(middleware=[limit])
+    actor = dramatiq.actor(actor_name="noop", broker=broker)(lambda: None)
+    message = actor.message()
+    broker.emit_before("process_message", message)
+    assert limit.manager.deadlines[threading.get_ident()] is not None
+    broker.emit_after("skip_message", message)
+    assert limit.manager.deadlines[threading.get_ident()] is None

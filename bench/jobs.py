@@ -9,7 +9,8 @@ start their workers until `broker.join` sees the queue drained (every message ac
 
 The same comparisons then run on RabbitMQ when it answers at $BENCH_RABBITMQ_URL (default
 guest@127.0.0.1:5672): backroom's broker (`BROKER_URL=amqp://…`, publisher confirms, classic
-queues) against a bare `RabbitmqBroker`, same processes and threads. AMQP cannot count unacked
+queues) against a bare `RabbitmqBroker` publishing with confirms too (`confirm_delivery=True`: the
+messages then cost RabbitMQ the same to deliver), same processes and threads. AMQP cannot count unacked
 messages, so there the clock stops when the processes report every message run.
 """
 

@@ -49,10 +49,10 @@ def make_broker(kind: str, settings: Settings, bare_namespace: str) -> dramatiq.
     if kind == "ours":
         return setup_broker(settings)
     if settings.broker_kind() == "rabbitmq":
-        # Publishing with confirms, as ours does (a Dramatiq option): RabbitMQ spends about 750 us
-        # of CPU delivering each confirmed message against 300 for an unconfirmed one, which on
-        # two saturated cores (2 x 8) moved the ratio by 0.1 with the workers' own CPU equal. The
-        # publishing is outside the clock; this keeps the comparison on the workers.
+        # Publishing with confirms, as ours does (a Dramatiq option): RabbitMQ spends about 730 us
+        # of CPU delivering each confirmed message against 260 for an unconfirmed one (2 x 8),
+        # which on two saturated cores moved the ratio from 0.88 to 1.05 with the workers' own
+        # CPU equal. The publishing is outside the clock; this keeps the comparison on the workers.
         return RabbitmqBroker(url=settings.broker_url, confirm_delivery=True)
     return RedisBroker(url=settings.redis_url, namespace=bare_namespace)
 

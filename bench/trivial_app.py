@@ -119,22 +119,32 @@ class FloorGroupCommit(Floor):
             batch = [self.inbox.get()]
             while not self.inbox.empty():
                 batch.append(self.inbox.get_nowait())
-            counts: dict[str, int] = {}
-            for window, *_ in batch:
-                counts[window] = counts.get(window, 0) + 1
-            with self.redis.pipeline(transaction=False) as pipe:
-                for window, count in counts.items():
-                    pipe.incrby(window, count)
-                pipe.execute()
-            values = ", ".join(["('stripe', %s, %s, %s::jsonb)"] * len(batch))
-            stored = connection.execute(
-                ROWS.format(values), [v for _, *fields, _ in batch for v in fields]
-            ).fetchall()
-            new = {event_id: row_id for row_id, event_id in stored}
-            if new:
-                self.redis.rpush(self.queue, *new.values())
-            for _, event_id, _, _, answer in batch:
-                answer.set_result(event_id in new)
+            try:
+                self.store(connection, batch)
+            except Exception as error:  # the batch's requests fail (the bench counts them); go on
+                for *_, answer in batch:
+                    answer.set_exception(error)
+                connection.close()
+                connection = psycopg.connect(self.database_url, autocommit=True)
+
+    def store(self, connection: psycopg.Connection[Any], batch: list[Pending]) -> None:
+        """Count, INSERT and push one batch; each request's answer says whether its event was new."""
+        counts: dict[str, int] = {}
+        for window, *_ in batch:
+            counts[window] = counts.get(window, 0) + 1
+        with self.redis.pipeline(transaction=False) as pipe:
+            for window, count in counts.items():
+                pipe.incrby(window, count)
+            pipe.execute()
+        values = ", ".join(["('stripe', %s, %s, %s::jsonb)"] * len(batch))
+        stored = connection.execute(
+            ROWS.format(values), [v for _, *fields, _ in batch for v in fields]
+        ).fetchall()
+        new = {event_id: row_id for row_id, event_id in stored}
+        if new:
+            self.redis.rpush(self.queue, *new.values())
+        for _, event_id, _, _, answer in batch:
+            answer.set_result(event_id in new)
 
 
 def get_app() -> falcon.App:
